@@ -1,0 +1,88 @@
+// berthd: the berth daemon. Serves containerd's gRPC API on a unix socket.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <optional>
+
+#include <CLI/CLI.hpp>
+
+#include "common/logging.h"
+#include "server/config.h"
+#include "server/server.h"
+
+namespace {
+
+int Fail(const berth::Status& st) {
+  std::fprintf(stderr, "berthd: %s\n", st.ToString().c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using berth::server::Config;
+  CLI::App app{"berthd: a container daemon that speaks containerd's API"};
+  app.set_version_flag("--version,-v", std::string("berthd ") + BERTH_VERSION + " " + BERTH_REVISION);
+  std::string config_path;
+  std::optional<std::string> root, state, address, log_level, instance_id;
+  bool debug = false;
+  app.add_option("--config,-c", config_path,
+                 std::string("config file (TOML); default ") + berth::server::kDefaultConfigPath + " if present");
+  app.add_option("--root", root, "persistent state directory (default /var/lib/berth)");
+  app.add_option("--state", state, "volatile state directory (default /run/berth)");
+  app.add_option("--address,-a", address, "gRPC unix socket (default /run/berth/berth.sock)");
+  app.add_option("--log-level,-l", log_level, "trace, debug, info, warn, error");
+  app.add_flag("--debug", debug, "same as --log-level debug");
+  app.add_option("--instance-id", instance_id, "name of this daemon instance in logs");
+  CLI11_PARSE(app, argc, argv);
+
+  Config config;
+  if (!config_path.empty()) {
+    auto loaded = berth::server::LoadConfigFile(config_path);
+    if (!loaded.ok()) return Fail(loaded.status());
+    config = *loaded;
+  } else {
+    auto loaded = berth::server::LoadConfigFile(berth::server::kDefaultConfigPath);
+    if (loaded.ok()) {
+      config = *loaded;
+    } else if (!loaded.status().Is(berth::Errc::kNotFound)) {
+      return Fail(loaded.status());
+    }
+  }
+  if (root) config.root = *root;
+  if (state) config.state = *state;
+  if (address) config.address = *address;
+  if (log_level) config.log_level = *log_level;
+  if (debug) config.log_level = "debug";
+  if (instance_id) config.instance_id = *instance_id;
+  if (auto st = berth::server::Validate(config); !st.ok()) return Fail(st);
+  if (auto st = berth::log::Init(config.log_level); !st.ok()) return Fail(st);
+
+  // Signals are taken synchronously by the main thread; block them before any thread starts
+  // so that gRPC's threads inherit the mask.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto server = berth::server::Server::Start(config);
+  if (!server.ok()) return Fail(server.status());
+
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&sigs, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      berth::log::Info("SIGHUP ignored (configuration is read at start)");
+      continue;
+    }
+    berth::log::Info("signal received", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    break;
+  }
+  (*server)->Shutdown();
+  berth::log::Info("berthd stopped");
+  return 0;
+}

@@ -1,0 +1,119 @@
+#include "server/server.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include <grpcpp/server_builder.h>
+
+#include "common/logging.h"
+#include "metadata/schema.h"
+#include "metadata/server_info.h"
+#include "services/events_service.h"
+#include "services/introspection_service.h"
+#include "services/namespaces_service.h"
+#include "services/version_service.h"
+
+namespace berth::server {
+
+class Services {
+ public:
+  Services(metadata::Db& db, events::Exchange& exchange, std::vector<services::PluginInfo> plugins,
+           std::string uuid)
+      : namespaces(db, exchange), events(exchange), introspection(std::move(plugins), std::move(uuid)) {}
+
+  void RegisterAll(grpc::ServerBuilder& b) {
+    b.RegisterService(&version);
+    b.RegisterService(&namespaces);
+    b.RegisterService(&events);
+    b.RegisterService(&introspection);
+  }
+
+  services::VersionService version;
+  services::NamespacesService namespaces;
+  services::EventsService events;
+  services::IntrospectionService introspection;
+};
+
+namespace {
+
+Status MakeDir(const std::filesystem::path& dir, mode_t mode) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status(Errc::kUnknown, fmt::format("create {}: {}", dir.string(), ec.message()));
+  if (::chmod(dir.c_str(), mode) != 0) return ErrnoStatus(fmt::format("chmod {}", dir.string()), errno);
+  return Status::Ok();
+}
+
+// What introspection lists: the components this daemon really runs.
+std::vector<services::PluginInfo> Plugins() {
+  using services::PluginInfo;
+  std::vector<PluginInfo> out;
+  out.push_back(PluginInfo{.type = "io.containerd.event.v1", .id = "exchange"});
+  out.push_back(PluginInfo{.type = "io.containerd.metadata.v1", .id = "sqlite",
+                           .exports = {{"schema", "v1"}}});
+  const char* grpc_plugins[] = {"version", "namespaces", "events", "introspection"};
+  for (const char* id : grpc_plugins) {
+    PluginInfo p{.type = "io.containerd.grpc.v1", .id = id};
+    if (std::string_view(id) == "namespaces") p.requires_types = {"io.containerd.metadata.v1"};
+    if (std::string_view(id) == "events") p.requires_types = {"io.containerd.event.v1"};
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Server>> Server::Start(Config config) {
+  BERTH_RETURN_IF_ERROR(MakeDir(config.root, 0711));
+  BERTH_RETURN_IF_ERROR(MakeDir(config.state, 0711));
+  BERTH_ASSIGN_OR_RETURN(DirLock root_lock, DirLock::Acquire(config.root));
+  BERTH_ASSIGN_OR_RETURN(DirLock state_lock, DirLock::Acquire(config.state));
+  std::unique_ptr<Server> s(new Server(std::move(config), std::move(root_lock), std::move(state_lock)));
+  const Config& c = s->config_;
+
+  BERTH_ASSIGN_OR_RETURN(s->db_, metadata::Db::Open(c.root / "metadata.db", metadata::Migrations()));
+  BERTH_ASSIGN_OR_RETURN(std::string uuid, metadata::ServerUuid(*s->db_));
+  s->exchange_ = std::make_unique<events::Exchange>();
+  s->services_ = std::make_unique<Services>(*s->db_, *s->exchange_, Plugins(), uuid);
+
+  BERTH_RETURN_IF_ERROR(PrepareSocketPath(c.address));
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("unix:" + c.address.string(), grpc::InsecureServerCredentials());
+  builder.SetMaxReceiveMessageSize(static_cast<int>(c.max_recv_message_size));
+  builder.SetMaxSendMessageSize(static_cast<int>(c.max_send_message_size));
+  s->services_->RegisterAll(builder);
+  // The socket is created inside BuildAndStart: a umask makes it 0660 from the first moment.
+  mode_t old_mask = ::umask(0117);
+  s->grpc_ = builder.BuildAndStart();
+  ::umask(old_mask);
+  if (s->grpc_ == nullptr) {
+    return Unavailable("cannot serve gRPC on {}", c.address.string());
+  }
+  BERTH_RETURN_IF_ERROR(RestrictSocket(c.address));
+  log::Info("berthd serving", {{"address", c.address.string()}, {"root", c.root.string()},
+                               {"state", c.state.string()}, {"uuid", uuid},
+                               {"instance", c.instance_id}});
+  return s;
+}
+
+void Server::Shutdown() {
+  if (stopped_) return;
+  stopped_ = true;
+  log::Info("berthd shutting down", {{"address", config_.address.string()}});
+  if (exchange_) exchange_->Close();
+  if (grpc_) {
+    grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    grpc_->Wait();
+  }
+  std::error_code ec;
+  std::filesystem::remove(config_.address, ec);
+}
+
+Server::Server(Config config, DirLock root_lock, DirLock state_lock)
+    : config_(std::move(config)), root_lock_(std::move(root_lock)), state_lock_(std::move(state_lock)) {}
+
+Server::~Server() { Shutdown(); }
+
+}  // namespace berth::server

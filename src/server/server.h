@@ -1,0 +1,45 @@
+// berthd: opens the stores, wires the services, serves gRPC on the unix socket.
+#pragma once
+
+#include <memory>
+
+#include <grpcpp/server.h>
+
+#include "common/status.h"
+#include "events/exchange.h"
+#include "metadata/db.h"
+#include "server/config.h"
+#include "server/listener.h"
+
+namespace berth::server {
+
+class Services;  // the gRPC service objects, defined in server.cc
+
+class Server {
+ public:
+  // Takes the root/state locks, opens (and migrates) the metadata DB, starts serving.
+  static Result<std::unique_ptr<Server>> Start(Config config);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Graceful stop: ends event streams, lets in-flight calls finish (bounded), removes the
+  // socket. Idempotent.
+  void Shutdown();
+
+  const Config& config() const { return config_; }
+
+ private:
+  Server(Config config, DirLock root_lock, DirLock state_lock);
+
+  Config config_;
+  DirLock root_lock_;
+  DirLock state_lock_;
+  std::unique_ptr<metadata::Db> db_;
+  std::unique_ptr<events::Exchange> exchange_;
+  std::unique_ptr<Services> services_;
+  std::unique_ptr<grpc::Server> grpc_;
+  bool stopped_ = false;
+};
+
+}  // namespace berth::server
