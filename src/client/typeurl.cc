@@ -21,7 +21,7 @@ void LinkEventTypes() {
   [[maybe_unused]] static const bool linked = [] {
     (void)containerd::events::ContainerCreate::descriptor();
     (void)containerd::events::ContentDelete::descriptor();
-    (void)containerd::events::ImageCreate::descriptor();
+    (void)containerd::services::images::v1::ImageCreate::descriptor();  // sic: not containerd.events
     (void)containerd::events::NamespaceCreate::descriptor();
     (void)containerd::events::SnapshotPrepare::descriptor();
     (void)containerd::events::TaskCreate::descriptor();

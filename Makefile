@@ -1,0 +1,37 @@
+# berth — top-level entry points. Every target installs what it needs first (scripts/setup).
+BUILD_RELEASE ?= build/release
+BUILD_TEST    ?= build/asan
+JOBS          ?= $(shell nproc)
+GENERATOR     := -G Ninja
+
+.PHONY: all setup build build-test test unit e2e demo bench clean
+
+all: build
+
+setup:
+	bash scripts/setup
+
+# Optimised binaries: berthd, berth.
+build: setup
+	cmake -S . -B $(BUILD_RELEASE) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBERTH_TESTS=OFF
+	cmake --build $(BUILD_RELEASE) -j $(JOBS)
+
+# Tests run on an ASan+UBSan build of everything (daemon and CLI included).
+build-test: setup
+	cmake -S . -B $(BUILD_TEST) $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DBERTH_SANITIZE=ON -DBERTH_TESTS=ON
+	cmake --build $(BUILD_TEST) -j $(JOBS)
+
+test: build-test
+	cd $(BUILD_TEST) && ctest --output-on-failure -j 2 --timeout 300
+
+unit: build-test
+	cd $(BUILD_TEST) && ctest --output-on-failure -L unit
+
+e2e: build-test
+	cd $(BUILD_TEST) && ctest --output-on-failure -L e2e
+
+demo: build
+	bash scripts/demo $(BUILD_RELEASE)
+
+clean:
+	rm -rf build

@@ -1,0 +1,62 @@
+// What the `berth` commands share: the global options, connecting, and error reporting.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <CLI/CLI.hpp>
+
+#include "client/client.h"
+#include "common/status.h"
+
+namespace berth::cli {
+
+// Exit codes: 1 when a command fails, 2 for usage errors.
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+struct GlobalOptions {
+  std::string address = client::kDefaultAddress;
+  std::string namespace_name = "default";
+  std::string timeout = "30s";
+  std::string connect_timeout = "5s";
+  bool debug = false;
+
+  // Parsed from the strings above by ParseGlobalOptions.
+  std::chrono::nanoseconds timeout_value{};
+  std::chrono::nanoseconds connect_timeout_value{};
+};
+
+// The parsed command line: the global options and what the chosen command runs.
+struct Cli {
+  GlobalOptions global;
+  // Set by the callback of the command given; returns the exit code.
+  std::function<int()> action;
+};
+
+// Adds each command group to `app`.
+void AddVersionCommand(CLI::App& app, Cli& cli);
+void AddNamespacesCommand(CLI::App& app, Cli& cli);
+void AddPluginsCommand(CLI::App& app, Cli& cli);
+void AddEventsCommand(CLI::App& app, Cli& cli);
+
+// Fills the parsed values of `options`.
+Status ParseGlobalOptions(GlobalOptions& options);
+
+// Connects as the global options say; on failure prints why (with a hint when the daemon
+// does not answer) and returns nullptr.
+std::unique_ptr<client::Client> Dial(const GlobalOptions& options);
+
+// Prints `berth: <message>` on stderr.
+void PrintError(std::string_view message);
+// Prints the Status as `berth: <message>: <kind>` and returns kExitFailure.
+int Fail(const Status& status);
+
+// `--format` values.
+inline constexpr const char* kFormatTable = "table";
+inline constexpr const char* kFormatJson = "json";
+
+}  // namespace berth::cli

@@ -1,0 +1,240 @@
+#include "client/client.h"
+
+#include <utility>
+
+#include <google/protobuf/empty.pb.h>
+#include <grpcpp/grpcpp.h>
+
+#include "client/address.h"
+#include "client/grpc_errors.h"
+#include "github.com/containerd/containerd/api/services/events/v1/events.grpc.pb.h"
+#include "github.com/containerd/containerd/api/services/introspection/v1/introspection.grpc.pb.h"
+#include "github.com/containerd/containerd/api/services/namespaces/v1/namespace.grpc.pb.h"
+#include "github.com/containerd/containerd/api/services/version/v1/version.grpc.pb.h"
+
+namespace berth::client {
+namespace {
+
+namespace eventsv1 = containerd::services::events::v1;
+namespace introspectionv1 = containerd::services::introspection::v1;
+namespace namespacesv1 = containerd::services::namespaces::v1;
+namespace versionv1 = containerd::services::version::v1;
+
+Namespace FromProto(const namespacesv1::Namespace& ns) {
+  return Namespace{ns.name(), labels::Labels(ns.labels().begin(), ns.labels().end())};
+}
+
+// Waits until the channel is connected or has failed; false when it is not connected.
+bool WaitConnected(grpc::Channel& channel, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::system_clock::now() + timeout;
+  grpc_connectivity_state state = channel.GetState(/*try_to_connect=*/true);
+  while (state != GRPC_CHANNEL_READY) {
+    // A unix socket fails at once when nobody listens: no point waiting out the backoff.
+    if (state == GRPC_CHANNEL_TRANSIENT_FAILURE || state == GRPC_CHANNEL_SHUTDOWN) return false;
+    if (!channel.WaitForStateChange(state, deadline)) return false;
+    state = channel.GetState(/*try_to_connect=*/true);
+  }
+  return true;
+}
+
+}  // namespace
+
+struct Client::Stubs {
+  explicit Stubs(const std::shared_ptr<grpc::Channel>& channel)
+      : version(versionv1::Version::NewStub(channel)),
+        introspection(introspectionv1::Introspection::NewStub(channel)),
+        namespaces(namespacesv1::Namespaces::NewStub(channel)),
+        events(eventsv1::Events::NewStub(channel)) {}
+
+  std::unique_ptr<versionv1::Version::Stub> version;
+  std::unique_ptr<introspectionv1::Introspection::Stub> introspection;
+  std::unique_ptr<namespacesv1::Namespaces::Stub> namespaces;
+  std::unique_ptr<eventsv1::Events::Stub> events;
+};
+
+Result<std::unique_ptr<Client>> Client::Connect(std::string address, std::string namespace_name,
+                                                 Options options) {
+  BERTH_ASSIGN_OR_RETURN(std::string path, SocketPath(address));
+
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kMaxMessageSize);
+  args.SetMaxSendMessageSize(kMaxMessageSize);
+  auto channel =
+      grpc::CreateCustomChannel("unix:" + path, grpc::InsecureChannelCredentials(), args);
+  if (!WaitConnected(*channel, options.connect_timeout)) {
+    // The channel does not say why; a plain connect does.
+    std::string reason = ProbeSocket(path);
+    if (reason.empty()) reason = "no answer";
+    return Unavailable("cannot connect to berthd at {}: {}", path, reason);
+  }
+  return std::unique_ptr<Client>(
+      new Client(std::move(path), std::move(namespace_name), options, std::move(channel)));
+}
+
+Client::Client(std::string socket_path, std::string namespace_name, Options options,
+               std::shared_ptr<grpc::Channel> channel)
+    : socket_path_(std::move(socket_path)),
+      namespace_(std::move(namespace_name)),
+      options_(options),
+      channel_(std::move(channel)),
+      stubs_(std::make_unique<Stubs>(channel_)) {}
+
+Client::~Client() = default;
+
+void Client::Prepare(grpc::ClientContext* context, bool unary) const {
+  if (!namespace_.empty()) context->AddMetadata(kNamespaceHeader, namespace_);
+  if (unary && options_.timeout.count() > 0) {
+    context->set_deadline(std::chrono::system_clock::now() + options_.timeout);
+  }
+}
+
+Result<VersionInfo> Client::Version() {
+  grpc::ClientContext context;
+  Prepare(&context, true);
+  versionv1::VersionResponse response;
+  grpc::Status status = stubs_->version->Version(&context, {}, &response);
+  if (!status.ok()) return FromGrpc(status);
+  return VersionInfo{response.version(), response.revision()};
+}
+
+Result<std::string> Client::ServerUuid() {
+  grpc::ClientContext context;
+  Prepare(&context, true);
+  introspectionv1::ServerResponse response;
+  grpc::Status status = stubs_->introspection->Server(&context, {}, &response);
+  if (!status.ok()) return FromGrpc(status);
+  return response.uuid();
+}
+
+Result<std::vector<Plugin>> Client::Plugins(const std::vector<std::string>& filters) {
+  grpc::ClientContext context;
+  Prepare(&context, true);
+  introspectionv1::PluginsRequest request;
+  for (const auto& f : filters) request.add_filters(f);
+  introspectionv1::PluginsResponse response;
+  grpc::Status status = stubs_->introspection->Plugins(&context, request, &response);
+  if (!status.ok()) return FromGrpc(status);
+  return std::vector<Plugin>(response.plugins().begin(), response.plugins().end());
+}
+
+Result<std::vector<Namespace>> Client::ListNamespaces(const std::string& filter) {
+  grpc::ClientContext context;
+  Prepare(&context, true);
+  namespacesv1::ListNamespacesRequest request;
+  request.set_filter(filter);
+  namespacesv1::ListNamespacesResponse response;
+  grpc::Status status = stubs_->namespaces->List(&context, request, &response);
+  if (!status.ok()) return FromGrpc(status);
+  std::vector<Namespace> out;
+  out.reserve(static_cast<size_t>(response.namespaces_size()));
+  for (const auto& ns : response.namespaces()) out.push_back(FromProto(ns));
+  return out;
+}
+
+Result<Namespace> Client::GetNamespace(const std::string& name) {
+  grpc::ClientContext context;
+  Prepare(&context, true);
+  namespacesv1::GetNamespaceRequest request;
+  request.set_name(name);
+  namespacesv1::GetNamespaceResponse response;
+  grpc::Status status = stubs_->namespaces->Get(&context, request, &response);
+  if (!status.ok()) return FromGrpc(status);
+  return FromProto(response.namespace_());
+}
+
+Result<Namespace> Client::CreateNamespace(const std::string& name, const labels::Labels& labels) {
+  grpc::ClientContext context;
+  Prepare(&context, true);
+  namespacesv1::CreateNamespaceRequest request;
+  request.mutable_namespace_()->set_name(name);
+  request.mutable_namespace_()->mutable_labels()->insert(labels.begin(), labels.end());
+  namespacesv1::CreateNamespaceResponse response;
+  grpc::Status status = stubs_->namespaces->Create(&context, request, &response);
+  if (!status.ok()) return FromGrpc(status);
+  return FromProto(response.namespace_());
+}
+
+Result<Namespace> Client::UpdateNamespaceLabels(const std::string& name,
+                                                const labels::Labels& labels,
+                                                const std::vector<std::string>& paths) {
+  grpc::ClientContext context;
+  Prepare(&context, true);
+  namespacesv1::UpdateNamespaceRequest request;
+  request.mutable_namespace_()->set_name(name);
+  request.mutable_namespace_()->mutable_labels()->insert(labels.begin(), labels.end());
+  for (const auto& path : paths) request.mutable_update_mask()->add_paths(path);
+  namespacesv1::UpdateNamespaceResponse response;
+  grpc::Status status = stubs_->namespaces->Update(&context, request, &response);
+  if (!status.ok()) return FromGrpc(status);
+  return FromProto(response.namespace_());
+}
+
+Status Client::DeleteNamespace(const std::string& name) {
+  grpc::ClientContext context;
+  Prepare(&context, true);
+  namespacesv1::DeleteNamespaceRequest request;
+  request.set_name(name);
+  google::protobuf::Empty response;
+  return FromGrpc(stubs_->namespaces->Delete(&context, request, &response));
+}
+
+Status Client::Publish(const std::string& topic, const google::protobuf::Any& event) {
+  grpc::ClientContext context;
+  Prepare(&context, true);
+  eventsv1::PublishRequest request;
+  request.set_topic(topic);
+  *request.mutable_event() = event;
+  google::protobuf::Empty response;
+  return FromGrpc(stubs_->events->Publish(&context, request, &response));
+}
+
+Status Client::Subscribe(const std::vector<std::string>& filters, const EventCallback& callback) {
+  grpc::ClientContext context;
+  Prepare(&context, false);
+  {
+    std::lock_guard lock(mu_);
+    if (canceled_) return Status::Ok();
+    streams_.insert(&context);
+  }
+  // Cancel() must not see the context once this returns.
+  struct Unregister {
+    Client* client;
+    grpc::ClientContext* context;
+    ~Unregister() {
+      std::lock_guard lock(client->mu_);
+      client->streams_.erase(context);
+    }
+  } unregister{this, &context};
+
+  eventsv1::SubscribeRequest request;
+  for (const auto& f : filters) request.add_filters(f);
+  auto reader = stubs_->events->Subscribe(&context, request);
+
+  Envelope envelope;
+  bool stopped = false;
+  while (reader->Read(&envelope)) {
+    if (!callback(envelope)) {
+      stopped = true;
+      context.TryCancel();
+      break;
+    }
+  }
+  // Drain what was in flight so that Finish() has the final status.
+  while (reader->Read(&envelope)) {
+  }
+  grpc::Status status = reader->Finish();
+  if (stopped) return Status::Ok();
+  {
+    std::lock_guard lock(mu_);
+    if (canceled_ && status.error_code() == grpc::StatusCode::CANCELLED) return Status::Ok();
+  }
+  return FromGrpc(status);
+}
+
+void Client::Cancel() {
+  std::lock_guard lock(mu_);
+  canceled_ = true;
+  for (grpc::ClientContext* context : streams_) context->TryCancel();
+}
+
+}  // namespace berth::client

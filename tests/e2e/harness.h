@@ -1,0 +1,110 @@
+// End-to-end harness: a real berthd on a fresh temp root/state/socket, and helpers to run
+// real clients (containerd's `ctr`, our `berth`) against it. Everything it starts it stops,
+// everything it creates it removes.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace berth::e2e {
+
+// A directory under /tmp removed (recursively) with its owner.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;  // 128+signal when killed
+  std::string out;
+  std::string err;
+};
+
+// Runs argv to completion (killed after `timeout`), capturing stdout and stderr.
+CommandResult Run(const std::vector<std::string>& argv,
+                  std::chrono::milliseconds timeout = std::chrono::seconds(60),
+                  const std::vector<std::string>& extra_env = {});
+
+// A process left running in the background (e.g. `ctr events`), output sent to files.
+class BackgroundProcess {
+ public:
+  BackgroundProcess(const std::vector<std::string>& argv, const std::filesystem::path& out_file);
+  ~BackgroundProcess();  // SIGTERM, then SIGKILL
+  // Waits until the output file contains `needle` or the timeout passes.
+  bool WaitForOutput(const std::string& needle, std::chrono::milliseconds timeout) const;
+  std::string Output() const;
+  int Stop();  // returns the exit status (as Run's exit_code)
+
+ private:
+  pid_t pid_ = -1;
+  std::filesystem::path out_;
+  int status_ = -1;
+};
+
+// Paths of the binaries under test (from the build) and of containerd's ctr.
+std::string BerthdBin();
+std::string BerthBin();
+std::string CtrBin();
+
+class Berthd {
+ public:
+  // Starts berthd on dirs under `base`; fails the test if it is not ready in time.
+  explicit Berthd(const std::filesystem::path& base, std::vector<std::string> extra_args = {});
+  ~Berthd();
+  Berthd(const Berthd&) = delete;
+  Berthd& operator=(const Berthd&) = delete;
+
+  void Start();
+  // SIGTERM and wait; returns the exit status.
+  int Stop();
+  // SIGKILL: a crash, leaving whatever state is on disk.
+  void Kill();
+  bool running() const { return pid_ > 0; }
+
+  const std::filesystem::path& socket() const { return socket_; }
+  const std::filesystem::path& root() const { return root_; }
+  const std::filesystem::path& state() const { return state_; }
+  std::string Log() const;
+
+  // `ctr --address SOCK args...`
+  CommandResult Ctr(const std::vector<std::string>& args,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
+  // `berth --address SOCK args...`
+  CommandResult Berth(const std::vector<std::string>& args,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
+  std::vector<std::string> CtrArgv(const std::vector<std::string>& args) const;
+  std::vector<std::string> BerthArgv(const std::vector<std::string>& args) const;
+
+ private:
+  std::filesystem::path root_, state_, socket_, log_;
+  std::vector<std::string> extra_args_;
+  pid_t pid_ = -1;
+};
+
+// The usual test shape: one temp dir, one daemon started in SetUp, stopped (cleanly,
+// asserted) in TearDown.
+class BerthdTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  std::unique_ptr<TempDir> dir_;
+  std::unique_ptr<Berthd> daemon_;
+};
+
+std::string Describe(const CommandResult& r);
+
+}  // namespace berth::e2e
