@@ -18,11 +18,11 @@ Status ParseGlobalOptions(GlobalOptions& options) {
 }
 
 std::unique_ptr<client::Client> Dial(const GlobalOptions& options) {
-  using std::chrono::duration_cast;
+  using std::chrono::ceil;
   using std::chrono::milliseconds;
   client::Options client_options;
-  client_options.timeout = duration_cast<milliseconds>(options.timeout_value);
-  client_options.connect_timeout = duration_cast<milliseconds>(options.connect_timeout_value);
+  client_options.timeout = ceil<milliseconds>(options.timeout_value);
+  client_options.connect_timeout = ceil<milliseconds>(options.connect_timeout_value);
   log::Debug("connecting", {{"address", options.address},
                             {"namespace", options.namespace_name},
                             {"timeout", options.timeout},

@@ -43,7 +43,8 @@ Result<std::chrono::nanoseconds> ParseDuration(std::string_view text) {
       if (number.size() != text.size()) return invalid();
     } else {
       per_unit = UnitNanos(unit);
-      if (per_unit == 0) return InvalidArgument("invalid duration {:?}: unknown unit {:?}", text, unit);
+      if (per_unit == 0)
+        return InvalidArgument("invalid duration {:?}: unknown unit {:?}", text, unit);
     }
     char* end = nullptr;
     double value = std::strtod(number.c_str(), &end);

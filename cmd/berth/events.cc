@@ -28,20 +28,21 @@ struct EventsArgs {
 
 // `TIMESTAMP NAMESPACE TOPIC PAYLOAD`, the fields joined by spaces as ctr's fmt.Println does.
 std::string TextLine(const client::Envelope& envelope) {
-  return FormatGoTime(envelope.timestamp()) + " " + envelope.namespace_() + " " +
-         envelope.topic() + " " + client::DescribeAny(envelope.event());
+  return FormatGoTime(envelope.timestamp()) + " " + envelope.namespace_() + " " + envelope.topic() +
+         " " + client::DescribeAny(envelope.event());
 }
 
 // {"timestamp","namespace","topic","type","event"}; an undecodable payload has a null event
 // and its "size" in bytes.
 std::string JsonLine(const client::Envelope& envelope) {
-  nlohmann::json out = {{"timestamp", FormatRfc3339(FromProto(envelope.timestamp()))},
-                        {"namespace", envelope.namespace_()},
-                        {"topic", envelope.topic()},
-                        {"type", envelope.event().type_url()}};
+  nlohmann::ordered_json out = {{"timestamp", FormatRfc3339(FromProto(envelope.timestamp()))},
+                                {"namespace", envelope.namespace_()},
+                                {"topic", envelope.topic()},
+                                {"type", envelope.event().type_url()}};
   auto payload = client::AnyToJson(envelope.event());
-  nlohmann::json event;
-  if (payload.ok()) event = nlohmann::json::parse(*payload, nullptr, /*allow_exceptions=*/false);
+  nlohmann::ordered_json event;
+  if (payload.ok())
+    event = nlohmann::ordered_json::parse(*payload, nullptr, /*allow_exceptions=*/false);
   if (payload.ok() && !event.is_discarded()) {
     out["event"] = std::move(event);
   } else {
@@ -98,10 +99,12 @@ void AddEventsCommand(CLI::App& app, Cli& cli) {
   auto args = std::make_shared<EventsArgs>();
   auto* events = app.add_subcommand("events", "Display berthd's events, one line per event");
   events->alias("event");
-  events->add_option("filters", args->filters,
-                     "Filters, as containerd's: topic==/namespaces/create, namespace==default, ...");
-  events->add_option("--format", args->format,
-                     "text: TIMESTAMP NAMESPACE TOPIC EVENT (as ctr); json: one object per line")
+  events->add_option(
+      "filters", args->filters,
+      R"(Filters, as containerd's: topic=="/namespaces/create", namespace==default, ...)");
+  events
+      ->add_option("--format", args->format,
+                   "text: TIMESTAMP NAMESPACE TOPIC EVENT (as ctr); json: one object per line")
       ->check(CLI::IsMember({kFormatText, kFormatJson}))
       ->capture_default_str();
   // The publish callback runs before this one: keep its action.
@@ -118,9 +121,9 @@ void AddEventsCommand(CLI::App& app, Cli& cli) {
   publish->add_option("--topic", args->topic, "Topic, e.g. /test/hello")->required();
   auto* type = publish->add_option("--type", args->type, "Full protobuf name of the payload")
                    ->capture_default_str();
-  publish->add_option("--data", args->data, "Payload in protobuf JSON (needs --type)")
-      ->needs(type);
-  publish->callback([&cli, args] { cli.action = [&cli, args] { return RunPublish(cli.global, *args); }; });
+  publish->add_option("--data", args->data, "Payload in protobuf JSON (needs --type)")->needs(type);
+  publish->callback(
+      [&cli, args] { cli.action = [&cli, args] { return RunPublish(cli.global, *args); }; });
 }
 
 }  // namespace berth::cli

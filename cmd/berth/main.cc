@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
   cli.global.namespace_name = DefaultNamespace();
 
   CLI::App app("berth: command line client for berthd, speaking containerd's API", "berth");
-  app.set_version_flag("-v,--version", std::string("berth ") + BERTH_VERSION + " " + BERTH_REVISION);
+  app.set_version_flag("-v,--version",
+                       std::string("berth ") + BERTH_VERSION + " " + BERTH_REVISION);
   // Global options are accepted after the command too.
   app.fallthrough();
   app.add_option("-a,--address", cli.global.address, "Address of berthd's socket")
@@ -39,7 +40,7 @@ int main(int argc, char** argv) {
                  "Deadline of each call to berthd, e.g. 30s, 1m, 0 for none")
       ->capture_default_str();
   app.add_option("--connect-timeout", cli.global.connect_timeout,
-                 "How long to wait for berthd to accept the connection")
+                 "How long to wait for berthd to accept the connection (0: do not wait)")
       ->capture_default_str();
   app.add_flag("--debug", cli.global.debug, "Log debug output to stderr");
 

@@ -19,16 +19,16 @@ struct NamespaceArgs {
   std::string format = kFormatTable;
 };
 
-nlohmann::json ToJson(const client::Namespace& ns) {
+nlohmann::ordered_json ToJson(const client::Namespace& ns) {
   return {{"name", ns.name}, {"labels", ns.labels}};
 }
 
 int RunCreate(const GlobalOptions& global, const NamespaceArgs& args) {
-  auto labels = labels::ParseKeyValues(args.labels);
-  if (!labels.ok()) return Fail(labels.status());
+  auto parsed = labels::ParseKeyValues(args.labels);
+  if (!parsed.ok()) return Fail(parsed.status());
   auto client = Dial(global);
   if (client == nullptr) return kExitFailure;
-  auto created = client->CreateNamespace(args.name, *labels);
+  auto created = client->CreateNamespace(args.name, *parsed);
   if (!created.ok()) return Fail(created.status());
   return 0;
 }
@@ -41,7 +41,7 @@ int RunList(const GlobalOptions& global, const NamespaceArgs& args) {
   if (args.quiet) {
     for (const auto& ns : *namespaces) std::cout << ns.name << '\n';
   } else if (args.format == kFormatJson) {
-    auto out = nlohmann::json::array();
+    auto out = nlohmann::ordered_json::array();
     for (const auto& ns : *namespaces) out.push_back(ToJson(ns));
     std::cout << out.dump(2) << '\n';
   } else {
@@ -53,10 +53,20 @@ int RunList(const GlobalOptions& global, const NamespaceArgs& args) {
   return 0;
 }
 
+// containerd's Get answers any name, with no labels for a namespace that does not exist;
+// the list tells whether it does.
+Result<client::Namespace> FindNamespace(client::Client& client, const std::string& name) {
+  BERTH_ASSIGN_OR_RETURN(auto namespaces, client.ListNamespaces());
+  for (auto& ns : namespaces) {
+    if (ns.name == name) return std::move(ns);
+  }
+  return NotFound("namespace {:?}", name);
+}
+
 int RunGet(const GlobalOptions& global, const NamespaceArgs& args) {
   auto client = Dial(global);
   if (client == nullptr) return kExitFailure;
-  auto ns = client->GetNamespace(args.name);
+  auto ns = FindNamespace(*client, args.name);
   if (!ns.ok()) return Fail(ns.status());
   if (args.format == kFormatJson) {
     std::cout << ToJson(*ns).dump(2) << std::endl;
@@ -77,7 +87,7 @@ int RunLabel(const GlobalOptions& global, const NamespaceArgs& args) {
   if (client == nullptr) return kExitFailure;
   if (parsed->empty()) {
     // Nothing to set: show the current labels instead.
-    auto ns = client->GetNamespace(args.name);
+    auto ns = FindNamespace(*client, args.name);
     if (!ns.ok()) return Fail(ns.status());
     for (const auto& [key, value] : ns->labels) std::cout << key << '=' << value << '\n';
     std::cout << std::flush;
@@ -124,7 +134,8 @@ void AddNamespacesCommand(CLI::App& app, Cli& cli) {
   group->alias("namespace")->alias("ns");
   // Binds a subcommand to its runner.
   auto bind = [&cli, args](CLI::App* cmd, int (*run)(const GlobalOptions&, const NamespaceArgs&)) {
-    cmd->callback([&cli, args, run] { cli.action = [&cli, args, run] { return run(cli.global, *args); }; });
+    cmd->callback(
+        [&cli, args, run] { cli.action = [&cli, args, run] { return run(cli.global, *args); }; });
   };
 
   auto* create = group->add_subcommand("create", "Create a new namespace");

@@ -9,9 +9,8 @@ namespace berth::cli {
 
 size_t DisplayWidth(const std::string& s) {
   // Count the bytes that start a character: all but UTF-8 continuation bytes (10xxxxxx).
-  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  }));
+  return static_cast<size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
 std::string Table::Render() const {

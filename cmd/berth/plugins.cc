@@ -1,7 +1,11 @@
 // berth plugins ls: the daemon's plugins and their status (`ctr plugins ls`).
 #include <iostream>
+#include <iterator>
+#include <map>
 #include <memory>
 #include <set>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -49,25 +53,27 @@ std::string FormatPlatforms(const client::Plugin& plugin) {
 // Go's codes.Code names, which ctr prints for an init error.
 std::string GrpcCodeName(int code) {
   static constexpr const char* kNames[] = {
-      "OK",       "Canceled",          "Unknown",   "InvalidArgument", "DeadlineExceeded",
-      "NotFound", "AlreadyExists",     "PermissionDenied", "ResourceExhausted",
-      "FailedPrecondition", "Aborted", "OutOfRange", "Unimplemented",  "Internal",
-      "Unavailable", "DataLoss",       "Unauthenticated"};
+      "OK",       "Canceled",       "Unknown",          "InvalidArgument",   "DeadlineExceeded",
+      "NotFound", "AlreadyExists",  "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
+      "Aborted",  "OutOfRange",     "Unimplemented",    "Internal",          "Unavailable",
+      "DataLoss", "Unauthenticated"};
   if (code >= 0 && code < static_cast<int>(std::size(kNames))) return kNames[code];
   return "Code(" + std::to_string(code) + ")";
 }
 
-nlohmann::json ToJson(const client::Plugin& plugin) {
-  nlohmann::json out = {{"type", plugin.type()}, {"id", plugin.id()}};
-  out["requires"] = std::vector<std::string>(plugin.requires_ids().begin(), plugin.requires_ids().end());
-  auto platforms = nlohmann::json::array();
+nlohmann::ordered_json ToJson(const client::Plugin& plugin) {
+  nlohmann::ordered_json out = {{"type", plugin.type()}, {"id", plugin.id()}};
+  out["requires"] =
+      std::vector<std::string>(plugin.requires_ids().begin(), plugin.requires_ids().end());
+  auto platforms = nlohmann::ordered_json::array();
   for (const auto& p : plugin.platforms()) {
-    nlohmann::json platform = {{"os", p.os()}, {"architecture", p.architecture()}};
+    nlohmann::ordered_json platform = {{"os", p.os()}, {"architecture", p.architecture()}};
     if (!p.variant().empty()) platform["variant"] = p.variant();
     platforms.push_back(std::move(platform));
   }
   out["platforms"] = std::move(platforms);
-  out["exports"] = std::map<std::string, std::string>(plugin.exports().begin(), plugin.exports().end());
+  out["exports"] =
+      std::map<std::string, std::string>(plugin.exports().begin(), plugin.exports().end());
   out["capabilities"] =
       std::vector<std::string>(plugin.capabilities().begin(), plugin.capabilities().end());
   out["status"] = PluginStatus(plugin);
@@ -119,7 +125,7 @@ int RunList(const GlobalOptions& global, const PluginArgs& args) {
   if (args.quiet) {
     for (const auto& plugin : *plugins) std::cout << plugin.id() << '\n';
   } else if (args.format == kFormatJson) {
-    auto out = nlohmann::json::array();
+    auto out = nlohmann::ordered_json::array();
     for (const auto& plugin : *plugins) out.push_back(ToJson(plugin));
     std::cout << out.dump(2) << '\n';
   } else if (args.detailed) {
@@ -151,7 +157,8 @@ void AddPluginsCommand(CLI::App& app, Cli& cli) {
       ->capture_default_str();
   list->add_option("filters", args->filters,
                    "Filters, as containerd's: type==io.containerd.grpc.v1, id==version, ...");
-  list->callback([&cli, args] { cli.action = [&cli, args] { return RunList(cli.global, *args); }; });
+  list->callback(
+      [&cli, args] { cli.action = [&cli, args] { return RunList(cli.global, *args); }; });
 }
 
 }  // namespace berth::cli

@@ -24,17 +24,17 @@ Namespace FromProto(const namespacesv1::Namespace& ns) {
   return Namespace{ns.name(), labels::Labels(ns.labels().begin(), ns.labels().end())};
 }
 
-// Waits until the channel is connected or has failed; false when it is not connected.
-bool WaitConnected(grpc::Channel& channel, std::chrono::milliseconds timeout) {
+// Waits until the channel is connected, has failed, or `timeout` passed; the state then.
+grpc_connectivity_state WaitConnected(grpc::Channel& channel, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::system_clock::now() + timeout;
   grpc_connectivity_state state = channel.GetState(/*try_to_connect=*/true);
-  while (state != GRPC_CHANNEL_READY) {
-    // A unix socket fails at once when nobody listens: no point waiting out the backoff.
-    if (state == GRPC_CHANNEL_TRANSIENT_FAILURE || state == GRPC_CHANNEL_SHUTDOWN) return false;
-    if (!channel.WaitForStateChange(state, deadline)) return false;
+  // A unix socket fails at once when nobody listens: no point waiting out the backoff.
+  while (state != GRPC_CHANNEL_READY && state != GRPC_CHANNEL_TRANSIENT_FAILURE &&
+         state != GRPC_CHANNEL_SHUTDOWN) {
+    if (!channel.WaitForStateChange(state, deadline)) break;
     state = channel.GetState(/*try_to_connect=*/true);
   }
-  return true;
+  return state;
 }
 
 }  // namespace
@@ -53,7 +53,7 @@ struct Client::Stubs {
 };
 
 Result<std::unique_ptr<Client>> Client::Connect(std::string address, std::string namespace_name,
-                                                 Options options) {
+                                                Options options) {
   BERTH_ASSIGN_OR_RETURN(std::string path, SocketPath(address));
 
   grpc::ChannelArguments args;
@@ -61,10 +61,17 @@ Result<std::unique_ptr<Client>> Client::Connect(std::string address, std::string
   args.SetMaxSendMessageSize(kMaxMessageSize);
   auto channel =
       grpc::CreateCustomChannel("unix:" + path, grpc::InsecureChannelCredentials(), args);
-  if (!WaitConnected(*channel, options.connect_timeout)) {
-    // The channel does not say why; a plain connect does.
+  grpc_connectivity_state state = options.connect_timeout.count() > 0
+                                      ? WaitConnected(*channel, options.connect_timeout)
+                                      : GRPC_CHANNEL_READY;  // not waiting: calls will tell
+  if (state != GRPC_CHANNEL_READY) {
+    // The channel does not say why; a plain connect does, unless the socket accepts.
     std::string reason = ProbeSocket(path);
-    if (reason.empty()) reason = "no answer";
+    if (reason.empty()) {
+      reason = state == GRPC_CHANNEL_TRANSIENT_FAILURE
+                   ? "the connection failed"
+                   : fmt::format("no answer within {}ms", options.connect_timeout.count());
+    }
     return Unavailable("cannot connect to berthd at {}: {}", path, reason);
   }
   return std::unique_ptr<Client>(

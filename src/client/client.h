@@ -40,7 +40,8 @@ inline constexpr int kMaxMessageSize = 16 << 20;
 struct Options {
   // Deadline of each unary call; zero for none. Streams (Subscribe) never have one.
   std::chrono::milliseconds timeout = std::chrono::seconds(30);
-  // How long Connect waits for the daemon to take the connection.
+  // How long Connect waits for the daemon to take the connection; zero to not wait (a
+  // daemon that is not there then fails the first call, kUnavailable).
   std::chrono::milliseconds connect_timeout = std::chrono::seconds(5);
 };
 
@@ -118,7 +119,7 @@ class Client {
   std::unique_ptr<Stubs> stubs_;
 
   std::mutex mu_;
-  bool canceled_ = false;                  // guarded by mu_
+  bool canceled_ = false;                   // guarded by mu_
   std::set<grpc::ClientContext*> streams_;  // guarded by mu_
 };
 

@@ -21,7 +21,8 @@ void LinkEventTypes() {
   [[maybe_unused]] static const bool linked = [] {
     (void)containerd::events::ContainerCreate::descriptor();
     (void)containerd::events::ContentDelete::descriptor();
-    (void)containerd::services::images::v1::ImageCreate::descriptor();  // sic: not containerd.events
+    // Image events are in containerd.services.images.v1, not containerd.events.
+    (void)containerd::services::images::v1::ImageCreate::descriptor();
     (void)containerd::events::NamespaceCreate::descriptor();
     (void)containerd::events::SnapshotPrepare::descriptor();
     (void)containerd::events::TaskCreate::descriptor();
@@ -89,8 +90,8 @@ Result<pb::Any> AnyFromJson(std::string_view type_name, std::string_view json) {
   const pb::Message* prototype = pb::MessageFactory::generated_factory()->GetPrototype(descriptor);
   if (prototype == nullptr) return NotFound("type {:?}", type_name);
   std::unique_ptr<pb::Message> message(prototype->New());
-  auto status = pb::util::JsonStringToMessage(
-      pb::StringPiece(json.data(), json.size()), message.get(), pb::util::JsonParseOptions());
+  auto status = pb::util::JsonStringToMessage(pb::StringPiece(json.data(), json.size()),
+                                              message.get(), pb::util::JsonParseOptions());
   if (!status.ok()) {
     return InvalidArgument("cannot parse {} from JSON: {}", descriptor->full_name(),
                            std::string(status.message()));

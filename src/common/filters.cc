@@ -1,8 +1,9 @@
 #include "common/filters.h"
 
 #include <cstdint>
-#include <regex>
 #include <utility>
+
+#include <re2/re2.h>
 
 namespace berth::filters {
 namespace {
@@ -402,7 +403,8 @@ enum class Op { kPresent, kEqual, kNotEqual, kMatches };
 // containerd: `name!=foo` matches objects without a name.
 class Selector final : public Filter {
  public:
-  Selector(std::vector<std::string> fieldpath, Op op, std::string value, std::regex re)
+  Selector(std::vector<std::string> fieldpath, Op op, std::string value,
+           std::shared_ptr<const RE2> re)
       : fieldpath_(std::move(fieldpath)), op_(op), value_(std::move(value)), re_(std::move(re)) {}
 
   bool Match(const Adaptor& adaptor) const override {
@@ -415,12 +417,8 @@ class Selector final : public Filter {
       case Op::kNotEqual:
         return field.value_or("") != value_;
       case Op::kMatches:
-        try {
-          // Go's MatchString: a match anywhere in the value.
-          return std::regex_search(field.value_or(""), re_);
-        } catch (const std::regex_error&) {
-          return false;  // backtracking limits (error_complexity / error_stack)
-        }
+        // Go's MatchString: a match anywhere in the value.
+        return RE2::PartialMatch(field.value_or(""), *re_);
     }
     return false;
   }
@@ -429,22 +427,22 @@ class Selector final : public Filter {
   std::vector<std::string> fieldpath_;
   Op op_;
   std::string value_;
-  std::regex re_;  // for kMatches only
+  // For kMatches only. RE2 objects are immutable after construction and safe to match
+  // from many threads at once, so filters can be shared freely.
+  std::shared_ptr<const RE2> re_;
 };
 
-// containerd's regexps are Go's (RE2 syntax); std::regex's ECMAScript grammar agrees on
-// the common core (classes, anchors, repetition, alternation, groups) but differs at the
-// edges: no `(?P<name>...)`, `\pL`, `\A`/`\z` or inline flags (a leading `(?i)`, the usual
-// one, is translated), and it adds backreferences and lookahead. It backtracks where RE2 is
-// linear, which is why matching guards against its complexity errors.
-std::regex CompileRegexp(std::string_view pattern) {
-  auto flags = std::regex::ECMAScript;
-  constexpr std::string_view kCaseInsensitive = "(?i)";
-  if (pattern.starts_with(kCaseInsensitive)) {
-    pattern.remove_prefix(kCaseInsensitive.size());
-    flags |= std::regex::icase;
-  }
-  return std::regex(pattern.begin(), pattern.end(), flags);
+// containerd's regexps are Go's, whose syntax is RE2's: `(?P<name>...)`, `\pL`, `\A`/`\z`,
+// inline flags such as `(?i)`, and no backreferences or lookaround. RE2 matches in time
+// linear in the input, so a client-supplied pattern cannot make matching blow up. The
+// defaults are Go's: UTF-8, leftmost-first (Perl) semantics, `.` not matching `\n`.
+// Differences left are at the edges (this RE2 rejects Go 1.22's `(?<name>...)` and accepts
+// `\C`), and RE2's memory budget can refuse an enormous pattern Go would compile.
+// The result may be !ok(); its error() then says why.
+std::shared_ptr<const RE2> CompileRegexp(const std::string& pattern) {
+  RE2::Options options;
+  options.set_log_errors(false);
+  return std::make_shared<const RE2>(pattern, options);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -499,17 +497,16 @@ class Parser {
     Rune next = scanner_.Peek();
     if (next == ',' || next == '|' || next == kEofRune) {
       return FilterPtr(
-          std::make_shared<Selector>(std::move(fieldpath), Op::kPresent, "", std::regex()));
+          std::make_shared<Selector>(std::move(fieldpath), Op::kPresent, "", nullptr));
     }
     BERTH_ASSIGN_OR_RETURN(Op op, Operator());
     bool regexp = op == Op::kMatches;
     BERTH_ASSIGN_OR_RETURN(Value value, ParseValue(/*allow_alt_quotes=*/regexp));
-    std::regex re;
+    std::shared_ptr<const RE2> re;
     if (regexp) {
-      try {
-        re = CompileRegexp(value.text);
-      } catch (const std::regex_error& e) {
-        return Error(value.pos, fmt::format("invalid regexp \"{}\": {}", value.text, e.what()));
+      re = CompileRegexp(value.text);
+      if (!re->ok()) {
+        return Error(value.pos, fmt::format("invalid regexp \"{}\": {}", value.text, re->error()));
       }
     }
     return FilterPtr(

@@ -10,6 +10,10 @@
 //   value     := quoted | [^\s,]+
 //   quoted    := "..." with Go escapes; after ~= also /.../ and |...|
 //
+// As in containerd, `.` `,` `/` `|` `"` `=` `!` `~` are syntax wherever they come first, so
+// a value starting with one of them must be quoted: `topic=="/tasks/exit"` (for ~= also
+// `name~=/.*x/`). Spaces are skipped before fields, operators and values only.
+//
 // berth extension: `|` between selectors is OR and binds weaker than `,`, so
 // `a==1,b==2|c==3` is (a==1 AND b==2) OR c==3. containerd lets an unquoted value contain
 // `|`; here it ends a `==`/`!=` value (quote it: `a=="x|y"`), while an unquoted `~=` value

@@ -17,8 +17,12 @@ struct NamespacedTable {
   std::string_view table;
   std::string_view kind;
 };
-constexpr std::array<NamespacedTable, 0> kNamespacedTables{{
-    // (none yet: the storage core adds images, blobs, containers, snapshots)
+// Leases and ingests are not listed: like containerd, they go with the namespace.
+constexpr std::array<NamespacedTable, 3> kNamespacedTables{{
+    {"images", "images"},
+    {"blobs", "blobs"},
+    {"containers", "containers"},
+    // snapshots arrive with the snapshotters
 }};
 
 int64_t Now() { return ToUnixNanos(Clock::now()); }

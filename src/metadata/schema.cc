@@ -23,6 +23,108 @@ CREATE TABLE server_info (
   value TEXT NOT NULL
 ) WITHOUT ROWID;
 )sql"},
+      {2, "content ownership, ingests, images, containers, leases",
+       R"sql(
+-- A blob is stored once on disk (content store) and owned per namespace here.
+CREATE TABLE blobs (
+  namespace  TEXT NOT NULL REFERENCES namespaces(name),
+  digest     TEXT NOT NULL,
+  size       INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (namespace, digest)
+) WITHOUT ROWID;
+CREATE INDEX blobs_by_digest ON blobs(digest);
+CREATE TABLE blob_labels (
+  namespace TEXT NOT NULL,
+  digest    TEXT NOT NULL,
+  key       TEXT NOT NULL,
+  value     TEXT NOT NULL,
+  PRIMARY KEY (namespace, digest, key),
+  FOREIGN KEY (namespace, digest) REFERENCES blobs(namespace, digest) ON DELETE CASCADE
+) WITHOUT ROWID;
+-- In-progress writes by ref; the data lives in the content store's ingest dir.
+CREATE TABLE ingests (
+  namespace  TEXT NOT NULL REFERENCES namespaces(name) ON DELETE CASCADE,
+  ref        TEXT NOT NULL,
+  expected   TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (namespace, ref)
+) WITHOUT ROWID;
+
+CREATE TABLE images (
+  namespace     TEXT NOT NULL REFERENCES namespaces(name),
+  name          TEXT NOT NULL,
+  target        BLOB NOT NULL,            -- serialized containerd.types.Descriptor
+  target_digest TEXT NOT NULL,            -- for GC and lookups
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL,
+  PRIMARY KEY (namespace, name)
+) WITHOUT ROWID;
+CREATE TABLE image_labels (
+  namespace TEXT NOT NULL,
+  name      TEXT NOT NULL,
+  key       TEXT NOT NULL,
+  value     TEXT NOT NULL,
+  PRIMARY KEY (namespace, name, key),
+  FOREIGN KEY (namespace, name) REFERENCES images(namespace, name) ON DELETE CASCADE
+) WITHOUT ROWID;
+
+CREATE TABLE containers (
+  namespace       TEXT NOT NULL REFERENCES namespaces(name),
+  id              TEXT NOT NULL,
+  image           TEXT NOT NULL DEFAULT '',
+  runtime_name    TEXT NOT NULL,
+  runtime_options BLOB,                   -- serialized google.protobuf.Any, NULL when unset
+  spec            BLOB,                   -- serialized google.protobuf.Any, NULL when unset
+  snapshotter     TEXT NOT NULL DEFAULT '',
+  snapshot_key    TEXT NOT NULL DEFAULT '',
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL,
+  PRIMARY KEY (namespace, id)
+) WITHOUT ROWID;
+CREATE TABLE container_labels (
+  namespace TEXT NOT NULL,
+  id        TEXT NOT NULL,
+  key       TEXT NOT NULL,
+  value     TEXT NOT NULL,
+  PRIMARY KEY (namespace, id, key),
+  FOREIGN KEY (namespace, id) REFERENCES containers(namespace, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE TABLE container_extensions (
+  namespace TEXT NOT NULL,
+  id        TEXT NOT NULL,
+  name      TEXT NOT NULL,
+  value     BLOB NOT NULL,                -- serialized google.protobuf.Any
+  PRIMARY KEY (namespace, id, name),
+  FOREIGN KEY (namespace, id) REFERENCES containers(namespace, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+
+-- Leases hold resources (content, ingests, snapshots) against GC; they go with their namespace.
+CREATE TABLE leases (
+  namespace  TEXT NOT NULL REFERENCES namespaces(name) ON DELETE CASCADE,
+  id         TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (namespace, id)
+) WITHOUT ROWID;
+CREATE TABLE lease_labels (
+  namespace TEXT NOT NULL,
+  id        TEXT NOT NULL,
+  key       TEXT NOT NULL,
+  value     TEXT NOT NULL,
+  PRIMARY KEY (namespace, id, key),
+  FOREIGN KEY (namespace, id) REFERENCES leases(namespace, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE TABLE lease_resources (
+  namespace TEXT NOT NULL,
+  lease     TEXT NOT NULL,
+  type      TEXT NOT NULL,                -- "content", "ingests", "snapshots/<snapshotter>"
+  resource  TEXT NOT NULL,                -- digest, ref or snapshot key
+  PRIMARY KEY (namespace, lease, type, resource),
+  FOREIGN KEY (namespace, lease) REFERENCES leases(namespace, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX lease_resources_by_resource ON lease_resources(namespace, type, resource);
+)sql"},
   };
   return kMigrations;
 }

@@ -101,14 +101,16 @@ Result<std::unique_ptr<Server>> Server::Start(Config config) {
 void Server::Shutdown() {
   if (stopped_) return;
   stopped_ = true;
-  log::Info("berthd shutting down", {{"address", config_.address.string()}});
+  if (grpc_) log::Info("berthd shutting down", {{"address", config_.address.string()}});
   if (exchange_) exchange_->Close();
   if (grpc_) {
     grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
     grpc_->Wait();
+    // Only a daemon that served the socket removes it: one that failed to start must not
+    // delete the socket of the daemon it found there.
+    std::error_code ec;
+    std::filesystem::remove(config_.address, ec);
   }
-  std::error_code ec;
-  std::filesystem::remove(config_.address, ec);
 }
 
 Server::Server(Config config, DirLock root_lock, DirLock state_lock)

@@ -4,11 +4,25 @@
 
 namespace berth::services {
 
-std::optional<std::string> NamespaceOf(const grpc::ServerContext& ctx) {
+namespace {
+
+std::optional<std::string> Header(const grpc::ServerContext& ctx, const char* key) {
   const auto& md = ctx.client_metadata();
-  auto it = md.find(kNamespaceHeader);
+  auto it = md.find(key);
   if (it == md.end()) return std::nullopt;
   return std::string(it->second.data(), it->second.size());
+}
+
+}  // namespace
+
+std::optional<std::string> NamespaceOf(const grpc::ServerContext& ctx) {
+  return Header(ctx, kNamespaceHeader);
+}
+
+std::optional<std::string> LeaseOf(const grpc::ServerContext& ctx) {
+  auto lease = Header(ctx, kLeaseHeader);
+  if (lease && lease->empty()) return std::nullopt;
+  return lease;
 }
 
 Result<std::string> RequireNamespace(const grpc::ServerContext& ctx) {

@@ -94,7 +94,7 @@ TEST_F(DaemonE2E, SocketIsPrivateToItsGroup) {
 
 TEST_F(DaemonE2E, SecondDaemonOnSameSocketIsRefused) {
   TempDir other;
-  auto r = Run({BerthdBin(), "--root", (other.path() / "root").string(), "--state",
+  auto r = e2e::Run({BerthdBin(), "--root", (other.path() / "root").string(), "--state",
                 (other.path() / "state").string(), "--address", daemon_->socket().string()},
                std::chrono::seconds(30));
   EXPECT_NE(r.exit_code, 0);
@@ -105,7 +105,7 @@ TEST_F(DaemonE2E, SecondDaemonOnSameSocketIsRefused) {
 
 TEST_F(DaemonE2E, SecondDaemonOnSameRootIsRefused) {
   TempDir other;
-  auto r = Run({BerthdBin(), "--root", daemon_->root().string(), "--state",
+  auto r = e2e::Run({BerthdBin(), "--root", daemon_->root().string(), "--state",
                 (other.path() / "state").string(), "--address", (other.path() / "s.sock").string()},
                std::chrono::seconds(30));
   EXPECT_NE(r.exit_code, 0);
@@ -125,7 +125,7 @@ TEST_F(DaemonE2E, SigintStopsCleanly) {
   daemon_->Kill();
   daemon_->Start();
   // Stop() sends SIGTERM; emulate SIGINT through a raw kill on the pid via pkill -INT -f.
-  auto r = Run({"pkill", "-INT", "-f", "--", "--address " + daemon_->socket().string()});
+  auto r = e2e::Run({"pkill", "-INT", "-f", "--", "--address " + daemon_->socket().string()});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   for (int i = 0; i < 200 && fs::exists(daemon_->socket()); ++i) usleep(20000);
   EXPECT_FALSE(fs::exists(daemon_->socket()));
@@ -147,7 +147,7 @@ TEST(DaemonConfigE2E, ConfigFileAndFlags) {
   ASSERT_TRUE(d.WaitForOutput("berthd serving", std::chrono::seconds(30))) << d.Output();
   EXPECT_TRUE(fs::exists(dir.path() / "cfg.sock"));
   EXPECT_TRUE(fs::exists(dir.path() / "r" / "metadata.db"));
-  auto r = Run({CtrBin(), "--address", (dir.path() / "cfg.sock").string(), "version"});
+  auto r = e2e::Run({CtrBin(), "--address", (dir.path() / "cfg.sock").string(), "version"});
   EXPECT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_EQ(d.Stop(), 0) << d.Output();
 
@@ -156,11 +156,11 @@ TEST(DaemonConfigE2E, ConfigFileAndFlags) {
     std::ofstream out(cfg);
     out << "[grpc]\nadress = \"/tmp/x.sock\"\n";
   }
-  r = Run({BerthdBin(), "--config", cfg.string()}, std::chrono::seconds(30));
+  r = e2e::Run({BerthdBin(), "--config", cfg.string()}, std::chrono::seconds(30));
   EXPECT_NE(r.exit_code, 0);
   EXPECT_THAT(r.err, HasSubstr("unknown key \"adress\""));
 
-  r = Run({BerthdBin(), "--config", (dir.path() / "missing.toml").string()}, std::chrono::seconds(30));
+  r = e2e::Run({BerthdBin(), "--config", (dir.path() / "missing.toml").string()}, std::chrono::seconds(30));
   EXPECT_NE(r.exit_code, 0);
   EXPECT_THAT(r.err, HasSubstr("not found"));
 }

@@ -55,7 +55,7 @@ TEST_F(EventsE2E, DaemonPublishesNamespaceEvents) {
 }
 
 TEST_F(EventsE2E, SubscriptionFiltersByTopicAndNamespace) {
-  auto only_updates = Subscribe("filtered", {"topic==/namespaces/update", "topic~=^/namespaces/create$,namespace==default"});
+  auto only_updates = Subscribe("filtered", {R"(topic=="/namespaces/update")", R"(topic~="^/namespaces/create$",namespace==default)"});
   ASSERT_EQ(daemon_->Ctr({"namespaces", "create", "f1"}).exit_code, 0);
   ASSERT_EQ(daemon_->Ctr({"namespaces", "label", "f1", "x=y"}).exit_code, 0);
   ASSERT_EQ(daemon_->Ctr({"namespaces", "rm", "f1"}).exit_code, 0);

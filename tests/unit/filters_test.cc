@@ -1,8 +1,10 @@
 #include "common/filters.h"
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <google/protobuf/any.pb.h>
@@ -119,7 +121,13 @@ INSTANTIATE_TEST_SUITE_P(
         MatchCase{"name~=lpi", {0, 2}},        // regexp matches anywhere, like Go's
         MatchCase{"name~=^lpi", {}},
         MatchCase{"name~=^(alpine|redis)$", {0, 2, 6}},
-        MatchCase{"name~=(?i)^ALPINE$", {0, 2}},  // leading (?i) is honoured
+        MatchCase{"name~=(?i)^ALPINE$", {0, 2}},              // Go (RE2) syntax: flags,
+        MatchCase{"name~=^(?i:ALP)ine$", {0, 2}},             // also scoped,
+        MatchCase{"name~=^ALP(?i)ine$", {}},                  // or from where they appear
+        MatchCase{"name~=^(?P<n>alp)ine$", {0, 2}},           // named groups
+        MatchCase{R"(name~=^\pL+$)", {0, 1, 2, 3, 6, 8}},     // Unicode classes
+        MatchCase{R"(name~=^\p{L}+\d$)", {7}},
+        MatchCase{R"(name~=\Aredis\z)", {6}},                 // \A and \z
         MatchCase{R"(name~=^redis\d$)", {7}},     // regexp escapes need no quoting
         MatchCase{R"(name~="^redis\\d$")", {7}},  // in "..." they are Go escapes
         MatchCase{R"(name=="\x72\145dis")", {6}},  // \x and octal escapes
@@ -192,6 +200,8 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"name=~x", R"(filters: parse error: [name >|=|< ~x]: unsupported operator "=~")"},
         ErrorCase{"name===x",
                   R"(filters: parse error: [name >|=|< ==x]: unsupported operator "===")"},
+        ErrorCase{"name==!x",
+                  R"(filters: parse error: [name >|=|< =!x]: unsupported operator "==!")"},
         ErrorCase{"name?",
                   R"(filters: parse error: [name >|?|< ]: expected an operator ("=="|"!="|"~="))"},
         ErrorCase{"name==a b", "filters: parse error: [name==a >| |< b]: unexpected input:  "},
@@ -236,6 +246,55 @@ TEST(FilterParseTest, InvalidRegexpIsAParseError) {
       << filter.status().message();
 }
 
+// Syntax of std::regex's ECMAScript grammar that Go (RE2) does not have.
+TEST(FilterParseTest, NonRe2SyntaxIsAParseError) {
+  for (const char* input : {R"(name~=(a)\1)", "name~=a(?=b)", "name~=a(?!b)", "name~=(?<=a)b",
+                            "name~=(?<n>a)"}) {
+    Result<FilterPtr> filter = Parse(input);
+    ASSERT_FALSE(filter.ok()) << input;
+    EXPECT_EQ(filter.status().code(), Errc::kInvalidArgument) << input;
+    EXPECT_TRUE(filter.status().message().starts_with("filters: parse error: [name~= >|"))
+        << filter.status().message();
+    EXPECT_TRUE(filter.status().message().find("]: invalid regexp \"") != std::string::npos)
+        << filter.status().message();
+  }
+}
+
+// RE2 matches in linear time: a pattern that makes a backtracking engine take exponential
+// time (or overflow its stack) on a near-miss finishes at once.
+TEST(FilterSemanticsTest, PathologicalRegexpIsLinear) {
+  const std::string value = std::string(100000, 'a') + "b";
+  FuncAdaptor adaptor([&](const std::vector<std::string>&) -> std::optional<std::string> {
+    return value;
+  });
+  for (const char* input : {"x~=(a+)+$", "x~=^(a|aa)+$", "x~=(a*)*c"}) {
+    Result<FilterPtr> filter = Parse(input);
+    ASSERT_TRUE(filter.ok()) << input << ": " << filter.status().ToString();
+    auto start = std::chrono::steady_clock::now();
+    EXPECT_FALSE((*filter)->Match(adaptor)) << input;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5)) << input;
+  }
+  Result<FilterPtr> filter = Parse("x~=(a+)+b$");
+  ASSERT_TRUE(filter.ok()) << filter.status().ToString();
+  EXPECT_TRUE((*filter)->Match(adaptor));
+}
+
+// A parsed filter (and its compiled regexp) is shared between threads.
+TEST(FilterSemanticsTest, RegexpFilterIsSharedAcrossThreads) {
+  Result<FilterPtr> parsed = Parse("name~=^(?i)REDIS\\d?$");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  FilterPtr filter = *parsed;
+  std::vector<std::vector<int>> results(4);
+  std::vector<std::thread> threads;
+  for (auto& result : results) {
+    threads.emplace_back([filter, &result] {
+      for (int i = 0; i < 100; ++i) result = Select(*filter);
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& result : results) EXPECT_EQ(result, (std::vector<int>{6, 7}));
+}
+
 TEST(FilterParseTest, UnicodeValuesAndEscapes) {
   std::map<std::string, std::string> fields = {{"name", "牛"}, {"key", "AAé😀"}};
   FuncAdaptor adaptor([&](const std::vector<std::string>& path) -> std::optional<std::string> {
@@ -243,7 +302,8 @@ TEST(FilterParseTest, UnicodeValuesAndEscapes) {
     return fields[path[0]];
   });
   for (const char* input : {"name~=牛", "name~=|牛|", "name==牛", R"(name=="\u725b")",
-                            R"(key=="\x41\101\u00e9\U0001F600")", "key~=^AAé"}) {
+                            R"(key=="\x41\101\u00e9\U0001F600")", "key~=^AAé",
+                            R"(name~=^\pL$)", R"(key~=^AA.\p{So}$)"}) {
     Result<FilterPtr> filter = Parse(input);
     ASSERT_TRUE(filter.ok()) << input << ": " << filter.status().ToString();
     EXPECT_TRUE((*filter)->Match(adaptor)) << input;

@@ -85,6 +85,34 @@ TEST_F(NamespacesStoreTest, DeleteMissingIsNotFound) {
   EXPECT_TRUE(l.empty());
 }
 
+TEST_F(NamespacesStoreTest, DeleteRefusesANamespaceThatHoldsObjects) {
+  ASSERT_TRUE(Update([](Tx& tx) -> Status {
+    BERTH_RETURN_IF_ERROR(namespaces::Create(tx, "busy", {}));
+    BERTH_RETURN_IF_ERROR(tx.Exec(
+        "INSERT INTO images(namespace, name, target, target_digest, created_at, updated_at) "
+        "VALUES('busy', 'img', x'', 'sha256:00', 0, 0)"));
+    BERTH_RETURN_IF_ERROR(tx.Exec(
+        "INSERT INTO blobs(namespace, digest, size, created_at, updated_at) VALUES('busy', 'sha256:00', 1, 0, 0)"));
+    return tx.Exec("INSERT INTO leases(namespace, id, created_at) VALUES('busy', 'l1', 0)");
+  }).ok());
+  Status st = Update([](Tx& tx) { return namespaces::Delete(tx, "busy"); });
+  EXPECT_TRUE(st.Is(Errc::kFailedPrecondition)) << st.ToString();
+  EXPECT_EQ(st.ToString(),
+            "namespace \"busy\" must be empty, but it still has images, blobs: failed precondition");
+
+  // Leases alone do not keep a namespace: they go with it.
+  ASSERT_TRUE(Update([](Tx& tx) { return tx.Exec("DELETE FROM images; DELETE FROM blobs;"); }).ok());
+  ASSERT_TRUE(Update([](Tx& tx) { return namespaces::Delete(tx, "busy"); }).ok());
+  int64_t leases = -1;
+  ASSERT_TRUE(db_->View([&](Tx& tx) -> Status {
+    BERTH_ASSIGN_OR_RETURN(auto q, tx.Prepare("SELECT COUNT(*) FROM leases"));
+    BERTH_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (row) leases = q.ColumnInt(0);
+    return Status::Ok();
+  }).ok());
+  EXPECT_EQ(leases, 0);
+}
+
 TEST_F(NamespacesStoreTest, ServerUuidIsStable) {
   auto a = ServerUuid(*db_);
   auto b = ServerUuid(*db_);
