@@ -1,5 +1,7 @@
 #include "server/server.h"
 
+#include "server/gc_scheduler.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,32 +10,79 @@
 #include <grpcpp/server_builder.h>
 
 #include "common/logging.h"
+#include "content/local_store.h"
+#include "metadata/content_store.h"
+#include "metadata/gc.h"
 #include "metadata/schema.h"
 #include "metadata/server_info.h"
+#include "services/containers_service.h"
+#include "services/content_service.h"
 #include "services/events_service.h"
+#include "services/gc_hook.h"
+#include "services/images_service.h"
 #include "services/introspection_service.h"
+#include "services/leases_service.h"
 #include "services/namespaces_service.h"
 #include "services/version_service.h"
 
 namespace berth::server {
 
+// Every component and service of the daemon, in dependency order (members are built top to
+// bottom and destroyed bottom to top, so nothing outlives what it uses).
 class Services {
  public:
-  Services(metadata::Db& db, events::Exchange& exchange, std::vector<services::PluginInfo> plugins,
-           std::string uuid)
-      : namespaces(db, exchange), events(exchange), introspection(std::move(plugins), std::move(uuid)) {}
+  Services(metadata::Db& db, events::Exchange& exchange, std::unique_ptr<content::LocalStore> local,
+           std::vector<services::PluginInfo> plugins, std::string uuid)
+      : local_content(std::move(local)),
+        gc_core(db, BlobFilesOf(*local_content)),
+        gc(gc_core),
+        content_store(db, *local_content),
+        content(content_store, exchange, gc),
+        namespaces(db, exchange),
+        events(exchange),
+        introspection(std::move(plugins), std::move(uuid)),
+        images(db, exchange, gc),
+        leases(db, gc),
+        containers(db, exchange, gc) {}
 
   void RegisterAll(grpc::ServerBuilder& b) {
     b.RegisterService(&version);
     b.RegisterService(&namespaces);
     b.RegisterService(&events);
     b.RegisterService(&introspection);
+    b.RegisterService(&content);
+    b.RegisterService(&images);
+    b.RegisterService(&leases);
+    b.RegisterService(&containers);
   }
 
+  // The GC's view of the blob files: walk them, delete one.
+  static metadata::BlobFiles BlobFilesOf(content::LocalStore& store) {
+    return metadata::BlobFiles{
+        [&store](const std::function<void(const std::string&)>& fn) {
+          return store.Walk([&](const content::BlobInfo& info) {
+            fn(info.digest.String());
+            return Status::Ok();
+          });
+        },
+        [&store](const std::string& digest) -> Status {
+          BERTH_ASSIGN_OR_RETURN(auto d, content::ParseDigest(digest));
+          return store.Delete(d);
+        }};
+  }
+
+  std::unique_ptr<content::LocalStore> local_content;  // blobs on disk under <root>/content
+  metadata::GarbageCollection gc_core;
+  GcScheduler gc;
+  metadata::ContentStore content_store;  // the same blobs, owned per namespace
+  services::ContentService content;
   services::VersionService version;
   services::NamespacesService namespaces;
   services::EventsService events;
   services::IntrospectionService introspection;
+  services::ImagesService images;
+  services::LeasesService leases;
+  services::ContainersService containers;
 };
 
 namespace {
@@ -53,11 +102,23 @@ std::vector<services::PluginInfo> Plugins() {
   out.push_back(PluginInfo{.type = "io.containerd.event.v1", .id = "exchange"});
   out.push_back(PluginInfo{.type = "io.containerd.metadata.v1", .id = "sqlite",
                            .exports = {{"schema", "v1"}}});
-  const char* grpc_plugins[] = {"version", "namespaces", "events", "introspection"};
+  out.push_back(PluginInfo{.type = "io.containerd.content.v1", .id = "content"});
+  out.push_back(PluginInfo{.type = "io.containerd.gc.v1", .id = "scheduler",
+                           .requires_types = {"io.containerd.metadata.v1"}});
+  out.push_back(PluginInfo{.type = "io.containerd.grpc.v1", .id = "content",
+                           .requires_types = {"io.containerd.content.v1", "io.containerd.metadata.v1"}});
+  const char* grpc_plugins[] = {"version", "namespaces", "events", "introspection",
+                                "images", "leases", "containers"};
   for (const char* id : grpc_plugins) {
     PluginInfo p{.type = "io.containerd.grpc.v1", .id = id};
     if (std::string_view(id) == "namespaces") p.requires_types = {"io.containerd.metadata.v1"};
     if (std::string_view(id) == "events") p.requires_types = {"io.containerd.event.v1"};
+    if (std::string_view(id) == "images" || std::string_view(id) == "leases") {
+      p.requires_types = {"io.containerd.metadata.v1"};
+    }
+    if (std::string_view(id) == "containers") {
+      p.requires_types = {"io.containerd.event.v1", "io.containerd.metadata.v1"};
+    }
     out.push_back(std::move(p));
   }
   return out;
@@ -76,7 +137,11 @@ Result<std::unique_ptr<Server>> Server::Start(Config config) {
   BERTH_ASSIGN_OR_RETURN(s->db_, metadata::Db::Open(c.root / "metadata.db", metadata::Migrations()));
   BERTH_ASSIGN_OR_RETURN(std::string uuid, metadata::ServerUuid(*s->db_));
   s->exchange_ = std::make_unique<events::Exchange>();
-  s->services_ = std::make_unique<Services>(*s->db_, *s->exchange_, Plugins(), uuid);
+  BERTH_ASSIGN_OR_RETURN(auto local_content, content::LocalStore::Open(c.root / "content"));
+  s->services_ = std::make_unique<Services>(*s->db_, *s->exchange_, std::move(local_content), Plugins(), uuid);
+  // Whatever a crash left (a blob renamed into place whose transaction never committed, a lease
+  // that expired while we were down) is collected shortly after start.
+  s->services_->gc.Schedule();
 
   BERTH_RETURN_IF_ERROR(PrepareSocketPath(c.address));
   grpc::ServerBuilder builder;

@@ -7,7 +7,9 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -106,5 +108,12 @@ class BerthdTest : public ::testing::Test {
 };
 
 std::string Describe(const CommandResult& r);
+
+// Occurrences of `needle` in `text` (e.g. a log line the daemon writes once per event).
+size_t Count(std::string_view text, std::string_view needle);
+
+// Polls `done` until it holds or `timeout` passes; returns its last value.
+bool WaitUntil(const std::function<bool()>& done,
+               std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 }  // namespace berth::e2e

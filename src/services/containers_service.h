@@ -1,0 +1,49 @@
+// containerd.services.containers.v1.Containers over the metadata DB (containerd 1.6's
+// services/containers): events /containers/create|update|delete after commit; ListStream
+// sends one container per message, for lists larger than a gRPC message.
+#pragma once
+
+#include "events/exchange.h"
+#include "github.com/containerd/containerd/api/services/containers/v1/containers.grpc.pb.h"
+#include "metadata/containers.h"
+#include "metadata/db.h"
+#include "services/gc_hook.h"
+
+namespace berth::services {
+
+namespace containersapi = containerd::services::containers::v1;
+
+class ContainersService final : public containersapi::Containers::Service {
+ public:
+  ContainersService(metadata::Db& db, events::Publisher& publisher, GarbageCollector& gc)
+      : db_(db), publisher_(publisher), gc_(gc) {}
+
+  grpc::Status Get(grpc::ServerContext* ctx, const containersapi::GetContainerRequest* req,
+                   containersapi::GetContainerResponse* resp) override;
+  grpc::Status List(grpc::ServerContext* ctx, const containersapi::ListContainersRequest* req,
+                    containersapi::ListContainersResponse* resp) override;
+  grpc::Status ListStream(grpc::ServerContext* ctx, const containersapi::ListContainersRequest* req,
+                          grpc::ServerWriter<containersapi::ListContainerMessage>* writer) override;
+  grpc::Status Create(grpc::ServerContext* ctx, const containersapi::CreateContainerRequest* req,
+                      containersapi::CreateContainerResponse* resp) override;
+  grpc::Status Update(grpc::ServerContext* ctx, const containersapi::UpdateContainerRequest* req,
+                      containersapi::UpdateContainerResponse* resp) override;
+  grpc::Status Delete(grpc::ServerContext* ctx, const containersapi::DeleteContainerRequest* req,
+                      google::protobuf::Empty* resp) override;
+
+  // API <-> store conversions (public for tests).
+  static metadata::Container FromProto(const containersapi::Container& c);
+  static void ToProto(const metadata::Container& c, containersapi::Container* out);
+
+ private:
+  Result<std::vector<metadata::Container>> ListAll(const grpc::ServerContext& ctx,
+                                                   const containersapi::ListContainersRequest& req);
+  void PublishEvent(const std::string& ns, std::string_view topic,
+                    const google::protobuf::Message& event);
+
+  metadata::Db& db_;
+  events::Publisher& publisher_;
+  GarbageCollector& gc_;
+};
+
+}  // namespace berth::services
