@@ -22,7 +22,6 @@ constexpr std::array<NamespacedTable, 3> kNamespacedTables{{
     {"images", "images"},
     {"blobs", "blobs"},
     {"containers", "containers"},
-    // snapshots arrive with the snapshotters
 }};
 
 int64_t Now() { return ToUnixNanos(Clock::now()); }
@@ -123,6 +122,15 @@ Result<std::vector<std::string>> Contents(Tx& tx, std::string_view name) {
     st.Bind(1, name);
     BERTH_ASSIGN_OR_RETURN(bool row, st.Step());
     if (row) kinds.emplace_back(t.kind);
+  }
+  // Snapshots are named per snapshotter, as containerd does: `snapshots on "overlayfs" snapshotter`.
+  BERTH_ASSIGN_OR_RETURN(auto st, tx.Prepare(
+      "SELECT DISTINCT snapshotter FROM snapshots WHERE namespace=?1 ORDER BY snapshotter"));
+  st.Bind(1, name);
+  for (;;) {
+    BERTH_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    kinds.push_back(fmt::format("snapshots on {:?} snapshotter", st.ColumnText(0)));
   }
   return kinds;
 }

@@ -125,6 +125,41 @@ CREATE TABLE lease_resources (
 ) WITHOUT ROWID;
 CREATE INDEX lease_resources_by_resource ON lease_resources(namespace, type, resource);
 )sql"},
+      {3, "snapshots",
+       R"sql(
+-- Snapshots per (namespace, snapshotter, key). `id` names the snapshot's directory on disk
+-- (<root>/snapshots/<snapshotter>/snapshots/<id>): short, so that deep parent chains fit in
+-- one overlay mount option page, and never reused (snapshot_sequences), so that a directory
+-- still being removed can never be mistaken for a new snapshot's.
+CREATE TABLE snapshots (
+  namespace   TEXT NOT NULL REFERENCES namespaces(name),
+  snapshotter TEXT NOT NULL,
+  key         TEXT NOT NULL,
+  id          INTEGER NOT NULL,
+  kind        INTEGER NOT NULL,           -- containerd.services.snapshots.v1.Kind: 1 view, 2 active, 3 committed
+  parent      TEXT NOT NULL DEFAULT '',   -- key of the committed parent in the same namespace
+  size        INTEGER NOT NULL DEFAULT 0, -- usage, recorded when committed
+  inodes      INTEGER NOT NULL DEFAULT 0,
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL,
+  PRIMARY KEY (namespace, snapshotter, key),
+  UNIQUE (snapshotter, id)
+) WITHOUT ROWID;
+CREATE INDEX snapshots_by_parent ON snapshots(namespace, snapshotter, parent);
+-- Labels follow the id, which a commit keeps while the key changes.
+CREATE TABLE snapshot_labels (
+  snapshotter TEXT NOT NULL,
+  id          INTEGER NOT NULL,
+  key         TEXT NOT NULL,
+  value       TEXT NOT NULL,
+  PRIMARY KEY (snapshotter, id, key),
+  FOREIGN KEY (snapshotter, id) REFERENCES snapshots(snapshotter, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE TABLE snapshot_sequences (
+  snapshotter TEXT PRIMARY KEY NOT NULL,
+  last_id     INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql"},
   };
   return kMigrations;
 }

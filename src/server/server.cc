@@ -10,12 +10,16 @@
 #include <grpcpp/server_builder.h>
 
 #include "common/logging.h"
+#include "diff/differ.h"
 #include "content/local_store.h"
 #include "metadata/content_store.h"
 #include "metadata/gc.h"
 #include "metadata/schema.h"
 #include "metadata/server_info.h"
+#include "snapshots/native.h"
+#include "snapshots/overlay.h"
 #include "services/containers_service.h"
+#include "services/diff_service.h"
 #include "services/content_service.h"
 #include "services/events_service.h"
 #include "services/gc_hook.h"
@@ -23,17 +27,35 @@
 #include "services/introspection_service.h"
 #include "services/leases_service.h"
 #include "services/namespaces_service.h"
+#include "services/snapshots_service.h"
 #include "services/version_service.h"
 
 namespace berth::server {
+
+// The snapshotters, opened (and cleaned up) before the services are built.
+struct SnapshotterSet {
+  std::unique_ptr<snapshots::OverlaySnapshotter> overlay;
+  std::unique_ptr<snapshots::NativeSnapshotter> native;
+
+  static Result<SnapshotterSet> Open(metadata::Db& db, const std::filesystem::path& root) {
+    SnapshotterSet out;
+    BERTH_ASSIGN_OR_RETURN(out.overlay, snapshots::OverlaySnapshotter::Open(db, root / "snapshots" / "overlayfs"));
+    BERTH_ASSIGN_OR_RETURN(out.native, snapshots::NativeSnapshotter::Open(db, root / "snapshots" / "native"));
+    return out;
+  }
+  services::SnapshotsService::Snapshotters ByName() const {
+    return {{overlay->name(), overlay.get()}, {native->name(), native.get()}};
+  }
+};
 
 // Every component and service of the daemon, in dependency order (members are built top to
 // bottom and destroyed bottom to top, so nothing outlives what it uses).
 class Services {
  public:
   Services(metadata::Db& db, events::Exchange& exchange, std::unique_ptr<content::LocalStore> local,
-           std::vector<services::PluginInfo> plugins, std::string uuid)
+           SnapshotterSet snapshotter_set, std::vector<services::PluginInfo> plugins, std::string uuid)
       : local_content(std::move(local)),
+        snapshotters(std::move(snapshotter_set)),
         gc_core(db, BlobFilesOf(*local_content)),
         gc(gc_core),
         content_store(db, *local_content),
@@ -43,7 +65,13 @@ class Services {
         introspection(std::move(plugins), std::move(uuid)),
         images(db, exchange, gc),
         leases(db, gc),
-        containers(db, exchange, gc) {}
+        containers(db, exchange, gc),
+        snapshots(snapshotters.ByName(), exchange, gc),
+        differ(content_store, local_content->root().parent_path() / "tmpmounts"),
+        diff(differ) {
+    gc_core.AddSnapshotter(snapshotters.overlay->name(), snapshotters.overlay.get());
+    gc_core.AddSnapshotter(snapshotters.native->name(), snapshotters.native.get());
+  }
 
   void RegisterAll(grpc::ServerBuilder& b) {
     b.RegisterService(&version);
@@ -54,6 +82,8 @@ class Services {
     b.RegisterService(&images);
     b.RegisterService(&leases);
     b.RegisterService(&containers);
+    b.RegisterService(&snapshots);
+    b.RegisterService(&diff);
   }
 
   // The GC's view of the blob files: walk them, delete one.
@@ -72,6 +102,7 @@ class Services {
   }
 
   std::unique_ptr<content::LocalStore> local_content;  // blobs on disk under <root>/content
+  SnapshotterSet snapshotters;                         // under <root>/snapshots/<name>
   metadata::GarbageCollection gc_core;
   GcScheduler gc;
   metadata::ContentStore content_store;  // the same blobs, owned per namespace
@@ -83,6 +114,9 @@ class Services {
   services::ImagesService images;
   services::LeasesService leases;
   services::ContainersService containers;
+  services::SnapshotsService snapshots;
+  diff::Differ differ;  // temporary mounts under <root>/tmpmounts, as containerd's
+  services::DiffService diff;
 };
 
 namespace {
@@ -103,18 +137,29 @@ std::vector<services::PluginInfo> Plugins() {
   out.push_back(PluginInfo{.type = "io.containerd.metadata.v1", .id = "sqlite",
                            .exports = {{"schema", "v1"}}});
   out.push_back(PluginInfo{.type = "io.containerd.content.v1", .id = "content"});
+  // Snapshotters as containerd lists them: platform linux/amd64, the root they keep.
+  for (const char* id : {"native", "overlayfs"}) {
+    out.push_back(PluginInfo{.type = "io.containerd.snapshotter.v1", .id = id,
+                             .platforms = {"linux/amd64"}});
+  }
+  out.push_back(PluginInfo{.type = "io.containerd.differ.v1", .id = "walking",
+                           .requires_types = {"io.containerd.metadata.v1"}});
   out.push_back(PluginInfo{.type = "io.containerd.gc.v1", .id = "scheduler",
                            .requires_types = {"io.containerd.metadata.v1"}});
   out.push_back(PluginInfo{.type = "io.containerd.grpc.v1", .id = "content",
                            .requires_types = {"io.containerd.content.v1", "io.containerd.metadata.v1"}});
   const char* grpc_plugins[] = {"version", "namespaces", "events", "introspection",
-                                "images", "leases", "containers"};
+                                "images", "leases", "containers", "snapshots", "diff"};
   for (const char* id : grpc_plugins) {
     PluginInfo p{.type = "io.containerd.grpc.v1", .id = id};
     if (std::string_view(id) == "namespaces") p.requires_types = {"io.containerd.metadata.v1"};
     if (std::string_view(id) == "events") p.requires_types = {"io.containerd.event.v1"};
     if (std::string_view(id) == "images" || std::string_view(id) == "leases") {
       p.requires_types = {"io.containerd.metadata.v1"};
+    }
+    if (std::string_view(id) == "diff") p.requires_types = {"io.containerd.differ.v1"};
+    if (std::string_view(id) == "snapshots") {
+      p.requires_types = {"io.containerd.event.v1", "io.containerd.metadata.v1", "io.containerd.snapshotter.v1"};
     }
     if (std::string_view(id) == "containers") {
       p.requires_types = {"io.containerd.event.v1", "io.containerd.metadata.v1"};
@@ -138,7 +183,9 @@ Result<std::unique_ptr<Server>> Server::Start(Config config) {
   BERTH_ASSIGN_OR_RETURN(std::string uuid, metadata::ServerUuid(*s->db_));
   s->exchange_ = std::make_unique<events::Exchange>();
   BERTH_ASSIGN_OR_RETURN(auto local_content, content::LocalStore::Open(c.root / "content"));
-  s->services_ = std::make_unique<Services>(*s->db_, *s->exchange_, std::move(local_content), Plugins(), uuid);
+  BERTH_ASSIGN_OR_RETURN(auto snapshotter_set, SnapshotterSet::Open(*s->db_, c.root));
+  s->services_ = std::make_unique<Services>(*s->db_, *s->exchange_, std::move(local_content),
+                                            std::move(snapshotter_set), Plugins(), uuid);
   // Whatever a crash left (a blob renamed into place whose transaction never committed, a lease
   // that expired while we were down) is collected shortly after start.
   s->services_->gc.Schedule();

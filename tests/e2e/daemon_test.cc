@@ -127,9 +127,10 @@ TEST_F(DaemonE2E, SigintStopsCleanly) {
   // Stop() sends SIGTERM; emulate SIGINT through a raw kill on the pid via pkill -INT -f.
   auto r = e2e::Run({"pkill", "-INT", "-f", "--", "--address " + daemon_->socket().string()});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
-  for (int i = 0; i < 200 && fs::exists(daemon_->socket()); ++i) usleep(20000);
-  EXPECT_FALSE(fs::exists(daemon_->socket()));
-  EXPECT_THAT(daemon_->Log(), HasSubstr("berthd stopped"));
+  // The socket goes before the last log line is written: wait for both.
+  EXPECT_TRUE(WaitUntil([&] { return !fs::exists(daemon_->socket()); }));
+  EXPECT_TRUE(WaitUntil([&] { return daemon_->Log().find("berthd stopped") != std::string::npos; }))
+      << daemon_->Log();
 }
 
 TEST(DaemonConfigE2E, ConfigFileAndFlags) {

@@ -160,6 +160,18 @@ std::string Describe(const CommandResult& r) {
   return "exit=" + std::to_string(r.exit_code) + "\nstdout:\n" + r.out + "\nstderr:\n" + r.err;
 }
 
+std::vector<std::string> MountsUnder(const fs::path& dir) {
+  std::ifstream in("/proc/self/mountinfo");
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream fields(line);
+    std::string id, parent, devno, root, point;
+    fields >> id >> parent >> devno >> root >> point;
+    if (point == dir.string() || point.starts_with(dir.string() + "/")) out.push_back(point);
+  }
+  return out;
+}
+
 size_t Count(std::string_view text, std::string_view needle) {
   size_t n = 0;
   for (size_t pos = text.find(needle); pos != std::string_view::npos; pos = text.find(needle, pos + needle.size())) {

@@ -109,6 +109,9 @@ class BerthdTest : public ::testing::Test {
 
 std::string Describe(const CommandResult& r);
 
+// Mount points at or below `dir` in this mount namespace (/proc/self/mountinfo).
+std::vector<std::string> MountsUnder(const std::filesystem::path& dir);
+
 // Occurrences of `needle` in `text` (e.g. a log line the daemon writes once per event).
 size_t Count(std::string_view text, std::string_view needle);
 

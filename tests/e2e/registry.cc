@@ -63,6 +63,7 @@ fs::path BuildTestImage(const fs::path& out, const MkimageOptions& opts) {
     argv.insert(argv.end(), {"--big-mb", std::to_string(opts.big_mb)});
   }
   if (opts.whiteout_test) argv.emplace_back("--whiteout-test");
+  if (opts.special_files) argv.emplace_back("--special-files");
   auto r = Run(argv, 300s);
   if (r.exit_code != 0) {
     ADD_FAILURE() << "scripts/mkimage failed: " << Describe(r);

@@ -28,6 +28,7 @@ struct MkimageOptions {
   int big_mb = 0;                          // > 0: a layer with /data/big.bin of M MiB random
   std::string compression = "gzip";        // gzip | zstd | none
   bool whiteout_test = false;              // whiteout + opaque-dir layers (see scripts/mkimage)
+  bool special_files = false;              // owners, devices, links, xattrs layer (needs root)
 };
 
 // Runs scripts/mkimage --out `out` ...; returns `out`, or an empty path after ADD_FAILURE.

@@ -1,0 +1,23 @@
+// The OCI changeset between two directory trees (containerd's archive.WriteDiff with
+// continuity's fs.Changes, the "walking" differ): a tar of what `upper` adds or changes
+// relative to `lower` — changed entries in full, their parent directories as headers, hard
+// links within the change as links — and `.wh.<name>` for what it deletes.
+//
+// An entry is unchanged when type, mode, owner, device, size (non-directories), mtime (to the
+// nanosecond), symlink target and security.capability are all equal.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace berth::diff {
+
+// Receives the tar stream's bytes, in order.
+using ByteSink = std::function<Status(std::string_view)>;
+
+Status WriteDiff(const std::filesystem::path& lower, const std::filesystem::path& upper, const ByteSink& out);
+
+}  // namespace berth::diff
