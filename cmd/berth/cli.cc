@@ -44,4 +44,15 @@ int Fail(const Status& status) {
   return kExitFailure;
 }
 
+void AddFormatOption(CLI::App* cmd, std::string& format) {
+  cmd->add_option("--format", format, "Output format")
+      ->check(CLI::IsMember({kFormatTable, kFormatJson}))
+      ->capture_default_str();
+}
+
+void PrintLabelLines(const labels::Labels& labels) {
+  for (const auto& [key, value] : labels) std::cout << key << '=' << value << '\n';
+  std::cout << std::flush;
+}
+
 }  // namespace berth::cli

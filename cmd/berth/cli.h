@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "client/client.h"
+#include "common/labels.h"
 #include "common/status.h"
 
 namespace berth::cli {
@@ -42,6 +43,25 @@ void AddVersionCommand(CLI::App& app, Cli& cli);
 void AddNamespacesCommand(CLI::App& app, Cli& cli);
 void AddPluginsCommand(CLI::App& app, Cli& cli);
 void AddEventsCommand(CLI::App& app, Cli& cli);
+void AddContentCommand(CLI::App& app, Cli& cli);
+void AddImagesCommand(CLI::App& app, Cli& cli);
+void AddLeasesCommand(CLI::App& app, Cli& cli);
+void AddContainersCommand(CLI::App& app, Cli& cli);
+void AddSnapshotsCommand(CLI::App& app, Cli& cli);
+// `images mount` and `images unmount`, added to the `images` group.
+void AddImageMountCommands(CLI::App* images, Cli& cli);
+
+// The snapshotter `--snapshotter` names when not given (containerd's default).
+inline constexpr const char* kDefaultSnapshotter = "overlayfs";
+
+// Makes `run` (with the parsed global options and the group's arguments) the action of
+// `cmd` when it is the command given.
+template <typename Args>
+void Bind(Cli& cli, CLI::App* cmd, const std::shared_ptr<Args>& args,
+          int (*run)(const GlobalOptions&, const Args&)) {
+  cmd->callback(
+      [&cli, args, run] { cli.action = [&cli, args, run] { return run(cli.global, *args); }; });
+}
 
 // Fills the parsed values of `options`.
 Status ParseGlobalOptions(GlobalOptions& options);
@@ -58,5 +78,11 @@ int Fail(const Status& status);
 // `--format` values.
 inline constexpr const char* kFormatTable = "table";
 inline constexpr const char* kFormatJson = "json";
+
+// Adds `--format table|json` bound to `format`.
+void AddFormatOption(CLI::App* cmd, std::string& format);
+
+// Prints labels one `key=value` per line, sorted by key.
+void PrintLabelLines(const labels::Labels& labels);
 
 }  // namespace berth::cli

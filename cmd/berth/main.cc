@@ -48,6 +48,11 @@ int main(int argc, char** argv) {
   berth::cli::AddNamespacesCommand(app, cli);
   berth::cli::AddPluginsCommand(app, cli);
   berth::cli::AddEventsCommand(app, cli);
+  berth::cli::AddContentCommand(app, cli);
+  berth::cli::AddImagesCommand(app, cli);
+  berth::cli::AddLeasesCommand(app, cli);
+  berth::cli::AddContainersCommand(app, cli);
+  berth::cli::AddSnapshotsCommand(app, cli);
 
   try {
     app.parse(argc, argv);

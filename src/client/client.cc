@@ -7,18 +7,10 @@
 
 #include "client/address.h"
 #include "client/grpc_errors.h"
-#include "github.com/containerd/containerd/api/services/events/v1/events.grpc.pb.h"
-#include "github.com/containerd/containerd/api/services/introspection/v1/introspection.grpc.pb.h"
-#include "github.com/containerd/containerd/api/services/namespaces/v1/namespace.grpc.pb.h"
-#include "github.com/containerd/containerd/api/services/version/v1/version.grpc.pb.h"
+#include "client/stubs.h"
 
 namespace berth::client {
 namespace {
-
-namespace eventsv1 = containerd::services::events::v1;
-namespace introspectionv1 = containerd::services::introspection::v1;
-namespace namespacesv1 = containerd::services::namespaces::v1;
-namespace versionv1 = containerd::services::version::v1;
 
 Namespace FromProto(const namespacesv1::Namespace& ns) {
   return Namespace{ns.name(), labels::Labels(ns.labels().begin(), ns.labels().end())};
@@ -38,19 +30,6 @@ grpc_connectivity_state WaitConnected(grpc::Channel& channel, std::chrono::milli
 }
 
 }  // namespace
-
-struct Client::Stubs {
-  explicit Stubs(const std::shared_ptr<grpc::Channel>& channel)
-      : version(versionv1::Version::NewStub(channel)),
-        introspection(introspectionv1::Introspection::NewStub(channel)),
-        namespaces(namespacesv1::Namespaces::NewStub(channel)),
-        events(eventsv1::Events::NewStub(channel)) {}
-
-  std::unique_ptr<versionv1::Version::Stub> version;
-  std::unique_ptr<introspectionv1::Introspection::Stub> introspection;
-  std::unique_ptr<namespacesv1::Namespaces::Stub> namespaces;
-  std::unique_ptr<eventsv1::Events::Stub> events;
-};
 
 Result<std::unique_ptr<Client>> Client::Connect(std::string address, std::string namespace_name,
                                                 Options options) {
@@ -90,6 +69,7 @@ Client::~Client() = default;
 
 void Client::Prepare(grpc::ClientContext* context, bool unary) const {
   if (!namespace_.empty()) context->AddMetadata(kNamespaceHeader, namespace_);
+  if (!lease_.empty()) context->AddMetadata(kLeaseHeader, lease_);
   if (unary && options_.timeout.count() > 0) {
     context->set_deadline(std::chrono::system_clock::now() + options_.timeout);
   }

@@ -1,15 +1,18 @@
 // berth's client library: a small counterpart of containerd's Go client for the services
-// berthd serves (version, introspection, namespaces, events), over the same gRPC API.
+// berthd serves (version, introspection, namespaces, events, content, images, leases,
+// containers), over the same gRPC API.
 //
 //   BERTH_ASSIGN_OR_RETURN(auto client, Client::Connect("/run/berth/berth.sock", "default"));
 //   BERTH_ASSIGN_OR_RETURN(auto namespaces, client->ListNamespaces());
 //
 // Every call carries the client's namespace as the `containerd-namespace` gRPC metadata, as
-// containerd's clients do. Errors come back as Status with containerd's error kinds.
+// containerd's clients do, and the client's lease (set_lease) as `containerd-lease`.
+// Errors come back as Status with containerd's error kinds.
 #pragma once
 
 #include <chrono>
 #include <functional>
+#include <iosfwd>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -18,6 +21,7 @@
 
 #include <google/protobuf/any.pb.h>
 
+#include "client/types.h"
 #include "common/labels.h"
 #include "common/status.h"
 #include "github.com/containerd/containerd/api/services/events/v1/events.pb.h"
@@ -34,6 +38,8 @@ namespace berth::client {
 inline constexpr const char* kDefaultAddress = "/run/berth/berth.sock";
 // The gRPC metadata key carrying the namespace.
 inline constexpr const char* kNamespaceHeader = "containerd-namespace";
+// The gRPC metadata key carrying the lease new resources join (containerd's leases.WithLease).
+inline constexpr const char* kLeaseHeader = "containerd-lease";
 // Largest message either way, as containerd's defaults.
 inline constexpr int kMaxMessageSize = 16 << 20;
 
@@ -75,6 +81,10 @@ class Client {
   const std::string& socket_path() const { return socket_path_; }
   const std::string& namespace_name() const { return namespace_; }
   void set_timeout(std::chrono::milliseconds timeout) { options_.timeout = timeout; }
+  // Every later call carries `lease_id` as `containerd-lease` ("" for none): what it creates
+  // (ingests, blobs) joins the lease, as with containerd's leases.WithLease.
+  void set_lease(std::string lease_id) { lease_ = std::move(lease_id); }
+  const std::string& lease() const { return lease_; }
 
   // Version service.
   Result<VersionInfo> Version();
@@ -104,16 +114,94 @@ class Client {
   // thread (not from a signal handler).
   void Cancel();
 
+  // Content service (content.cc). Digests are "sha256:<hex>"; filters as containerd's
+  // (`labels."k"==v`, `digest~=re`, ...).
+  Result<ContentInfo> GetContentInfo(const std::string& digest);
+  Result<std::vector<ContentInfo>> ListContent(const std::vector<std::string>& filters = {});
+  // Updates the labels named by `paths` (as UpdateNamespaceLabels) and returns the result.
+  Result<ContentInfo> UpdateContentLabels(const std::string& digest, const labels::Labels& labels,
+                                          const std::vector<std::string>& paths);
+  Status DeleteContent(const std::string& digest);
+  // Streams `size` bytes (0: to the end) from `offset` of the blob to `callback`.
+  Status ReadContent(const std::string& digest, const ReadCallback& callback, int64_t offset = 0,
+                     int64_t size = 0);
+  Status ReadContent(const std::string& digest, std::ostream& out, int64_t offset = 0,
+                     int64_t size = 0);
+  // Reads a whole (small) blob into memory; kResourceExhausted past `limit` bytes.
+  Result<std::string> ReadContentBlob(const std::string& digest, int64_t limit = 64 << 20);
+  // Writes `in` to the store as the ingest `request.ref`. An ingest already open under that
+  // ref is resumed: the first bytes of `in` it holds are skipped (after checking they match
+  // it; if not, the ingest restarts from zero). A blob that already exists with the expected
+  // digest is not written again (already_exists).
+  Result<ContentWriteResult> WriteContent(std::istream& in, const ContentWriteRequest& request);
+  Result<IngestStatus> GetIngestStatus(const std::string& ref);
+  Result<std::vector<IngestStatus>> ListIngestStatuses(
+      const std::vector<std::string>& filters = {});
+  Status AbortIngest(const std::string& ref);
+
+  // Images service (images.cc).
+  Result<Image> GetImage(const std::string& name);
+  Result<std::vector<Image>> ListImages(const std::vector<std::string>& filters = {});
+  Result<Image> CreateImage(const Image& image);
+  // Updates the fields named by `paths` ("labels", "labels.<key>", "target", "annotations"...;
+  // empty: all) from `image`.
+  Result<Image> UpdateImage(const Image& image, const std::vector<std::string>& paths);
+  // `sync`: returns only once the garbage the removal left is collected.
+  Status DeleteImage(const std::string& name, bool sync = false);
+
+  // Leases service (leases.cc). An empty id lets the daemon pick one.
+  Result<Lease> CreateLease(const std::string& id, const labels::Labels& labels = {});
+  Result<std::vector<Lease>> ListLeases(const std::vector<std::string>& filters = {});
+  Status DeleteLease(const std::string& id, bool sync = false);
+  Status AddLeaseResource(const std::string& lease_id, const LeaseResource& resource);
+  Status DeleteLeaseResource(const std::string& lease_id, const LeaseResource& resource);
+  Result<std::vector<LeaseResource>> ListLeaseResources(const std::string& lease_id);
+
+  // Containers service (containers.cc).
+  Result<Container> GetContainer(const std::string& id);
+  Result<std::vector<Container>> ListContainers(const std::vector<std::string>& filters = {});
+  Result<Container> CreateContainer(const Container& container);
+  // Updates the fields named by `paths` ("labels.<key>", "image", "spec", ...; empty: all).
+  Result<Container> UpdateContainer(const Container& container,
+                                    const std::vector<std::string>& paths);
+  Status DeleteContainer(const std::string& id);
+
+  // Snapshots service (snapshots.cc), each call naming its snapshotter ("overlayfs",
+  // "native"). Prepare and View return the new snapshot's mounts; an empty parent is none.
+  Result<std::vector<Mount>> PrepareSnapshot(const std::string& snapshotter, const std::string& key,
+                                             const std::string& parent,
+                                             const labels::Labels& labels = {});
+  Result<std::vector<Mount>> ViewSnapshot(const std::string& snapshotter, const std::string& key,
+                                          const std::string& parent,
+                                          const labels::Labels& labels = {});
+  // The mounts of an active snapshot or a view (FailedPrecondition for a committed one).
+  Result<std::vector<Mount>> SnapshotMounts(const std::string& snapshotter, const std::string& key);
+  // Commits the active snapshot `key` as `name`.
+  Status CommitSnapshot(const std::string& snapshotter, const std::string& name,
+                        const std::string& key, const labels::Labels& labels = {});
+  // FailedPrecondition when the snapshot has children.
+  Status RemoveSnapshot(const std::string& snapshotter, const std::string& key);
+  Result<SnapshotInfo> StatSnapshot(const std::string& snapshotter, const std::string& key);
+  // Updates the labels named by `paths` ("labels.<key>"; empty: all) from `info.labels`.
+  Result<SnapshotInfo> UpdateSnapshotLabels(const std::string& snapshotter, const std::string& key,
+                                            const labels::Labels& labels,
+                                            const std::vector<std::string>& paths);
+  // Snapshots matching any of `filters` (kind==, name==, parent==, labels."k"==...).
+  Result<std::vector<SnapshotInfo>> ListSnapshots(const std::string& snapshotter,
+                                                  const std::vector<std::string>& filters = {});
+  Result<SnapshotUsage> GetSnapshotUsage(const std::string& snapshotter, const std::string& key);
+
  private:
   struct Stubs;
 
   Client(std::string socket_path, std::string namespace_name, Options options,
          std::shared_ptr<grpc::Channel> channel);
-  // Sets the namespace metadata and, for unary calls, the deadline.
+  // Sets the namespace (and lease) metadata and, for unary calls, the deadline.
   void Prepare(grpc::ClientContext* context, bool unary) const;
 
   std::string socket_path_;
   std::string namespace_;
+  std::string lease_;
   Options options_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<Stubs> stubs_;
