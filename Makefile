@@ -33,5 +33,10 @@ e2e: build-test
 demo: build
 	bash scripts/demo $(BUILD_RELEASE)
 
+# Pull (fetch + unpack) benchmark, berthd beside containerd 1.6 (bench/README.md).
+# Extra options: make bench BENCH_ARGS='--runs 5'
+bench: build
+	bash bench/unpack.sh $(BUILD_RELEASE) $(BENCH_ARGS)
+
 clean:
 	rm -rf build
