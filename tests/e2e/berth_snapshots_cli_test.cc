@@ -25,25 +25,6 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 
-// Mount points at or under `dir` in /proc/self/mountinfo, deepest first.
-std::vector<std::string> MountsUnder(const fs::path& dir) {
-  std::ifstream in("/proc/self/mountinfo");
-  std::vector<std::string> out;
-  for (std::string line; std::getline(in, line);) {
-    std::istringstream fields(line);
-    std::string id, parent, devno, root, point;
-    fields >> id >> parent >> devno >> root >> point;
-    if (point == dir.string() || point.starts_with(dir.string() + "/")) out.push_back(point);
-  }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
-  return out;
-}
-
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 // "sha256:" + sha256sum of `text`, computed by coreutils (independent of berth).
 std::string Sha256sum(const std::string& text) {
   auto r = e2e::Run({"sh", "-c", "printf '%s' \"$0\" | sha256sum", text});

@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -79,13 +80,6 @@ bool SocketAccepts(const fs::path& path) {
   bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   ::close(fd);
   return ok;
-}
-
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 std::string EnvOr(const char* name, const char* fallback) {
@@ -169,6 +163,7 @@ std::vector<std::string> MountsUnder(const fs::path& dir) {
     fields >> id >> parent >> devno >> root >> point;
     if (point == dir.string() || point.starts_with(dir.string() + "/")) out.push_back(point);
   }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
   return out;
 }
 
@@ -187,6 +182,13 @@ bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds time
     if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+}
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 // ---- BackgroundProcess ----

@@ -109,8 +109,12 @@ class BerthdTest : public ::testing::Test {
 
 std::string Describe(const CommandResult& r);
 
-// Mount points at or below `dir` in this mount namespace (/proc/self/mountinfo).
+// Mount points at or below `dir` in this mount namespace (/proc/self/mountinfo), deepest
+// first (the order to unmount them in).
 std::vector<std::string> MountsUnder(const std::filesystem::path& dir);
+
+// The whole content of a file ("" if it cannot be read).
+std::string ReadFile(const std::filesystem::path& p);
 
 // Occurrences of `needle` in `text` (e.g. a log line the daemon writes once per event).
 size_t Count(std::string_view text, std::string_view needle);

@@ -50,11 +50,6 @@ std::string TopOfChain(const std::map<std::string, std::string>& parents) {
   return tops.size() == 1 ? tops[0] : "";
 }
 
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 size_t EntriesIn(const fs::path& dir) {
   if (!fs::exists(dir)) return 0;
   return static_cast<size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));

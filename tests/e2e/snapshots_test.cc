@@ -23,11 +23,6 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 // Mount points under `dir` in /proc/self/mountinfo (the test runs in berthd's mount namespace).
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 class SnapshotsE2E : public BerthdTest, public ::testing::WithParamInterface<std::string> {
  protected:
   void TearDown() override {
