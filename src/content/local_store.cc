@@ -12,6 +12,7 @@
 #include "common/logging.h"
 #include "content/files.h"
 #include "content/hash_file.h"
+#include "content/ingest_filter.h"
 
 namespace berth::content {
 namespace {
@@ -182,13 +183,7 @@ Result<std::vector<IngestStatus>> LocalStore::ListIngests(const filters::FilterP
       if (st.status().Is(Errc::kNotFound)) continue;  // half-made or going away
       return st.status();
     }
-    if (filter) {
-      filters::FuncAdaptor adaptor([&](const std::vector<std::string>& path) -> std::optional<std::string> {
-        if (!path.empty() && path[0] == "ref") return st->ref;
-        return std::nullopt;
-      });
-      if (!filter->Match(adaptor)) continue;
-    }
+    if (!content::IngestMatches(filter, *st)) continue;
     out.push_back(std::move(*st));
   }
   return out;

@@ -1,6 +1,7 @@
 #include "metadata/content_store.h"
 
 #include "common/logging.h"
+#include "content/ingest_filter.h"
 #include "metadata/lease_resources.h"
 #include "metadata/namespaces.h"
 
@@ -91,13 +92,7 @@ Result<std::vector<content::IngestStatus>> ContentStore::ListIngests(const Conte
       return st.status();
     }
     st->ref = record.ref;
-    if (filter) {
-      filters::FuncAdaptor adaptor([&](const std::vector<std::string>& path) -> std::optional<std::string> {
-        if (!path.empty() && path[0] == "ref") return st->ref;
-        return std::nullopt;
-      });
-      if (!filter->Match(adaptor)) continue;
-    }
+    if (!content::IngestMatches(filter, *st)) continue;
     out.push_back(std::move(*st));
   }
   return out;
