@@ -36,23 +36,19 @@ class StoreTest : public ::testing::Test {
   Status Update(const std::function<Status(Tx&)>& fn) { return db_->Update(fn); }
   Status View(const std::function<Status(Tx&)>& fn) { return db_->View(fn); }
 
-  // Runs `fn` in a write transaction and returns its value.
+  // Runs `fn` in a write (InUpdate) or read (InView) transaction and returns its value.
   template <typename T>
   Result<T> InUpdate(const std::function<Result<T>(Tx&)>& fn) {
-    std::optional<T> out;
-    Status st = db_->Update([&](Tx& tx) -> Status {
-      auto r = fn(tx);
-      if (!r.ok()) return r.status();
-      out = std::move(r).value();
-      return Status::Ok();
-    });
-    if (!st.ok()) return st;
-    return std::move(*out);
+    return InTx<T>(&metadata::Db::Update, fn);
   }
   template <typename T>
   Result<T> InView(const std::function<Result<T>(Tx&)>& fn) {
+    return InTx<T>(&metadata::Db::View, fn);
+  }
+  template <typename T, typename Method>
+  Result<T> InTx(Method method, const std::function<Result<T>(Tx&)>& fn) {
     std::optional<T> out;
-    Status st = db_->View([&](Tx& tx) -> Status {
+    Status st = ((*db_).*method)([&](Tx& tx) -> Status {
       auto r = fn(tx);
       if (!r.ok()) return r.status();
       out = std::move(r).value();
