@@ -61,7 +61,7 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view origin, 
                            err.source().begin.column, err.description());
   }
   Config c = std::move(base);
-  BERTH_RETURN_IF_ERROR(CheckKeys(root, origin, {"version", "root", "state", "instance_id", "grpc", "debug"}));
+  BERTH_RETURN_IF_ERROR(CheckKeys(root, origin, {"version", "root", "state", "instance_id", "grpc", "debug", "runtime"}));
   BERTH_RETURN_IF_ERROR(Read(root, "root", origin, &c.root));
   BERTH_RETURN_IF_ERROR(Read(root, "state", origin, &c.state));
   BERTH_RETURN_IF_ERROR(Read(root, "instance_id", origin, &c.instance_id));
@@ -76,6 +76,12 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view origin, 
     BERTH_RETURN_IF_ERROR(Read(*grpc, "address", where, &c.address));
     BERTH_RETURN_IF_ERROR(Read(*grpc, "max_recv_message_size", where, &c.max_recv_message_size));
     BERTH_RETURN_IF_ERROR(Read(*grpc, "max_send_message_size", where, &c.max_send_message_size));
+  }
+  BERTH_ASSIGN_OR_RETURN(const toml::table* rt, Section(root, "runtime", origin));
+  if (rt != nullptr) {
+    std::string where = fmt::format("{}: [runtime]", origin);
+    BERTH_RETURN_IF_ERROR(CheckKeys(*rt, where, {"shim"}));
+    BERTH_RETURN_IF_ERROR(Read(*rt, "shim", where, &c.runc_shim));
   }
   BERTH_ASSIGN_OR_RETURN(const toml::table* debug, Section(root, "debug", origin));
   if (debug != nullptr) {

@@ -7,6 +7,8 @@
 //   address = "/run/berth/berth.sock"
 //   max_recv_message_size = 16777216
 //   max_send_message_size = 16777216
+//   [runtime]
+//   shim = "berth-shim"              # serves io.containerd.runc.v1/v2; e.g. containerd-shim-runc-v2
 //   [debug]
 //   level = "info"
 #pragma once
@@ -29,6 +31,8 @@ struct Config {
   int64_t max_recv_message_size = 16 << 20;
   int64_t max_send_message_size = 16 << 20;
   std::string log_level = "info";
+  // The shim binary for the runc runtime names; empty: berth-shim.
+  std::string runc_shim;
 };
 
 // Reads a TOML file over `base`. Unknown keys and wrong types are InvalidArgument naming

@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include "server/gc_scheduler.h"
+#include "server/runtime_host.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include "common/logging.h"
 #include "diff/differ.h"
 #include "content/local_store.h"
+#include "metadata/containers.h"
 #include "metadata/content_store.h"
 #include "metadata/gc.h"
 #include "metadata/schema.h"
@@ -28,6 +30,7 @@
 #include "services/leases_service.h"
 #include "services/namespaces_service.h"
 #include "services/snapshots_service.h"
+#include "services/tasks_service.h"
 #include "services/version_service.h"
 
 namespace berth::server {
@@ -53,7 +56,8 @@ struct SnapshotterSet {
 class Services {
  public:
   Services(metadata::Db& db, events::Exchange& exchange, std::unique_ptr<content::LocalStore> local,
-           SnapshotterSet snapshotter_set, std::vector<services::PluginInfo> plugins, std::string uuid)
+           SnapshotterSet snapshotter_set, std::vector<services::PluginInfo> plugins, std::string uuid,
+           runtime::TaskManager& task_manager)
       : local_content(std::move(local)),
         snapshotters(std::move(snapshotter_set)),
         gc_core(db, BlobFilesOf(*local_content)),
@@ -68,7 +72,8 @@ class Services {
         containers(db, exchange, gc),
         snapshots(snapshotters.ByName(), exchange, gc),
         differ(content_store, local_content->root().parent_path() / "tmpmounts"),
-        diff(differ) {
+        diff(differ),
+        tasks(db, task_manager, snapshotters.ByName()) {
     gc_core.AddSnapshotter(snapshotters.overlay->name(), snapshotters.overlay.get());
     gc_core.AddSnapshotter(snapshotters.native->name(), snapshotters.native.get());
   }
@@ -84,6 +89,7 @@ class Services {
     b.RegisterService(&containers);
     b.RegisterService(&snapshots);
     b.RegisterService(&diff);
+    b.RegisterService(&tasks);
   }
 
   // The GC's view of the blob files: walk them, delete one.
@@ -117,6 +123,7 @@ class Services {
   services::SnapshotsService snapshots;
   diff::Differ differ;  // temporary mounts under <root>/tmpmounts, as containerd's
   services::DiffService diff;
+  services::TasksService tasks;
 };
 
 namespace {
@@ -144,12 +151,15 @@ std::vector<services::PluginInfo> Plugins() {
   }
   out.push_back(PluginInfo{.type = "io.containerd.differ.v1", .id = "walking",
                            .requires_types = {"io.containerd.metadata.v1"}});
+  out.push_back(PluginInfo{.type = "io.containerd.runtime.v2", .id = "task",
+                           .requires_types = {"io.containerd.event.v1", "io.containerd.metadata.v1"},
+                           .platforms = {"linux/amd64"}});
   out.push_back(PluginInfo{.type = "io.containerd.gc.v1", .id = "scheduler",
                            .requires_types = {"io.containerd.metadata.v1"}});
   out.push_back(PluginInfo{.type = "io.containerd.grpc.v1", .id = "content",
                            .requires_types = {"io.containerd.content.v1", "io.containerd.metadata.v1"}});
   const char* grpc_plugins[] = {"version", "namespaces", "events", "introspection",
-                                "images", "leases", "containers", "snapshots", "diff"};
+                                "images", "leases", "containers", "snapshots", "diff", "tasks"};
   for (const char* id : grpc_plugins) {
     PluginInfo p{.type = "io.containerd.grpc.v1", .id = id};
     if (std::string_view(id) == "namespaces") p.requires_types = {"io.containerd.metadata.v1"};
@@ -158,6 +168,9 @@ std::vector<services::PluginInfo> Plugins() {
       p.requires_types = {"io.containerd.metadata.v1"};
     }
     if (std::string_view(id) == "diff") p.requires_types = {"io.containerd.differ.v1"};
+    if (std::string_view(id) == "tasks") {
+      p.requires_types = {"io.containerd.runtime.v2", "io.containerd.metadata.v1"};
+    }
     if (std::string_view(id) == "snapshots") {
       p.requires_types = {"io.containerd.event.v1", "io.containerd.metadata.v1", "io.containerd.snapshotter.v1"};
     }
@@ -184,8 +197,22 @@ Result<std::unique_ptr<Server>> Server::Start(Config config) {
   s->exchange_ = std::make_unique<events::Exchange>();
   BERTH_ASSIGN_OR_RETURN(auto local_content, content::LocalStore::Open(c.root / "content"));
   BERTH_ASSIGN_OR_RETURN(auto snapshotter_set, SnapshotterSet::Open(*s->db_, c.root));
+  BERTH_ASSIGN_OR_RETURN(s->runtime_, RuntimeHost::Start(c, *s->exchange_));
   s->services_ = std::make_unique<Services>(*s->db_, *s->exchange_, std::move(local_content),
-                                            std::move(snapshotter_set), Plugins(), uuid);
+                                            std::move(snapshotter_set), Plugins(), uuid,
+                                            s->runtime_->tasks());
+  // Shims that kept their tasks running while berthd was down are connected again; bundles
+  // whose container is gone (or whose shim died) are cleaned up.
+  metadata::Db* db = s->db_.get();
+  s->runtime_->tasks().Restore([db](const std::string& ns, const std::string& id) {
+    bool exists = true;  // when in doubt, keep the task
+    db->View([&](metadata::Tx& tx) -> Status {
+      auto container = metadata::containers::Get(tx, ns, id);
+      if (!container.ok() && container.status().Is(Errc::kNotFound)) exists = false;
+      return Status::Ok();
+    }).ok();
+    return exists;
+  });
   // Whatever a crash left (a blob renamed into place whose transaction never committed, a lease
   // that expired while we were down) is collected shortly after start.
   s->services_->gc.Schedule();
@@ -223,6 +250,7 @@ void Server::Shutdown() {
     std::error_code ec;
     std::filesystem::remove(config_.address, ec);
   }
+  if (runtime_) runtime_->Shutdown();
 }
 
 Server::Server(Config config, DirLock root_lock, DirLock state_lock)

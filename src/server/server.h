@@ -14,6 +14,7 @@
 namespace berth::server {
 
 class Services;  // the gRPC service objects, defined in server.cc
+class RuntimeHost;
 
 class Server {
  public:
@@ -37,6 +38,7 @@ class Server {
   DirLock state_lock_;
   std::unique_ptr<metadata::Db> db_;
   std::unique_ptr<events::Exchange> exchange_;
+  std::unique_ptr<RuntimeHost> runtime_;  // before services_: the tasks service uses it
   std::unique_ptr<Services> services_;
   std::unique_ptr<grpc::Server> grpc_;
   bool stopped_ = false;

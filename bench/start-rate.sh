@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# Start-rate benchmark: N containers started concurrently (P at a time) with
+# `ctr run -d IMAGE ID sleep 100000`, into berthd and into containerd 1.6, both driven by the same
+# /usr/bin/ctr in the same run, with runc and with crun. Prints, per daemon and runtime, the
+# per-container start latency (count/min/median/p95/p99/max, ms) and containers/s (N / wall
+# time of the whole batch), and the ratios berthd vs containerd.
+#
+# Usage:
+#   bench/start-rate.sh [BUILD_DIR] [options]      (make bench-start builds and passes build/release)
+#
+#   BUILD_DIR            where berthd and berth-shim were built (default build/release)
+#   --count N            containers per batch (default 100)
+#   --parallel P         concurrent ctr invocations (default 10)
+#   --runtimes LIST      comma-separated subset of runc,crun (default runc,crun)
+#   --daemons LIST       comma-separated subset of berthd,containerd (default both)
+#   --tmp DIR            parent of the temp dir (default $TMPDIR or /var/tmp)
+#   --keep               keep the temp dir (logs, roots)
+#
+# Every ctr invocation costs ~40-50 ms of Go start-up on this machine (machine-notes.md), the same
+# for both daemons. Each batch starts from a daemon with no tasks; the tasks are killed and removed
+# (not timed) before the next batch. Runs as root, reads no stdin, loopback only, and stops
+# everything it started on exit (daemons, shims, tasks, registry, mounts, the hugetlb hierarchy
+# it mounted for crun). Exit status: 0 if every start succeeded, 1 otherwise, 2 for usage errors.
+set -euo pipefail
+export LC_ALL=C
+export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}" no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}"
+unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy
+
+prog=start-rate.sh
+here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
+repo=$(cd -- "$here/.." && pwd -P)
+die() { echo "$prog: $*" >&2; exit 1; }
+usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0" >&2; exit 2; }
+
+build=build/release
+count=100
+parallel=10
+runtimes=runc,crun
+daemons="berthd,containerd"
+tmp_parent=${TMPDIR:-/var/tmp}
+keep=0
+build_set=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --count) [ $# -ge 2 ] || usage; count=$2; shift 2 ;;
+    --parallel) [ $# -ge 2 ] || usage; parallel=$2; shift 2 ;;
+    --runtimes) [ $# -ge 2 ] || usage; runtimes=$2; shift 2 ;;
+    --daemons) [ $# -ge 2 ] || usage; daemons=$2; shift 2 ;;
+    --tmp) [ $# -ge 2 ] || usage; tmp_parent=$2; shift 2 ;;
+    --keep) keep=1; shift ;;
+    -h|--help) usage ;;
+    -*) echo "$prog: unknown option: $1" >&2; usage ;;
+    *) [ "$build_set" = 0 ] || usage; build=$1; build_set=1; shift ;;
+  esac
+done
+isint() { [[ "$1" =~ ^[0-9]+$ ]]; }
+isint "$count" && [ "$count" -ge 1 ] || { echo "$prog: --count must be >= 1" >&2; exit 2; }
+isint "$parallel" && [ "$parallel" -ge 1 ] || { echo "$prog: --parallel must be >= 1" >&2; exit 2; }
+kinds=(); rts=()
+IFS=, read -r -a _ds <<<"$daemons"
+for d in "${_ds[@]}"; do
+  case "$d" in berthd|containerd) kinds+=("$d") ;; *) echo "$prog: --daemons: unknown $d" >&2; exit 2 ;; esac
+done
+IFS=, read -r -a _rs <<<"$runtimes"
+for r in "${_rs[@]}"; do
+  case "$r" in runc|crun) rts+=("$r") ;; *) echo "$prog: --runtimes: unknown $r" >&2; exit 2 ;; esac
+done
+[ "${#kinds[@]}" -ge 1 ] && [ "${#rts[@]}" -ge 1 ] || usage
+
+[ "$(id -u)" = 0 ] || die "must run as root"
+case "$build" in /*) ;; *) build=$repo/$build ;; esac
+berthd_bin=$build/cmd/berthd/berthd
+CTR=${CTR:-/usr/bin/ctr}
+CONTAINERD=${CONTAINERD:-/usr/bin/containerd}
+for d in "${kinds[@]}"; do
+  case "$d" in
+    berthd) [ -x "$berthd_bin" ] && [ -x "$build/cmd/berth-shim/berth-shim" ] ||
+              die "$berthd_bin or berth-shim is missing; run 'make bench-start' (or 'make build')" ;;
+    containerd) [ -x "$CONTAINERD" ] || die "$CONTAINERD not found (package containerd)" ;;
+  esac
+done
+for t in timeout docker-registry skopeo xargs awk sort runc; do
+  command -v "$t" >/dev/null || die "$t not installed (scripts/setup installs the dependencies)"
+done
+for r in "${rts[@]}"; do command -v "$r" >/dev/null || die "$r not installed"; done
+
+tmp=$(mktemp -d "$tmp_parent/berth-bench-start.XXXXXX")
+tmp=$(cd -- "$tmp" && pwd -P)
+registry_started=0
+. "$here/lib/daemons.sh"
+. "$here/lib/image.sh"
+bench_cleanup_hook() {
+  local k
+  for k in "${!daemon_pid[@]}"; do remove_all_tasks "$k" "$tmp/$k" >/dev/null 2>&1 || true; done
+  bench_hugetlb_undo
+}
+
+# Kills and removes every task and container of a daemon (namespace bench), P at a time.
+remove_all_tasks() {  # kind dir
+  local sock
+  sock=$(sock_of "$2" "$1")
+  "$CTR" --address "$sock" --namespace bench task ls -q 2>/dev/null |
+    xargs -r -P "$parallel" -I{} timeout -k 5 60 "$CTR" --address "$sock" --namespace bench task rm -f {} >/dev/null 2>&1 || true
+  "$CTR" --address "$sock" --namespace bench container ls -q 2>/dev/null |
+    xargs -r -P "$parallel" -I{} timeout -k 5 60 "$CTR" --address "$sock" --namespace bench container rm {} >/dev/null 2>&1 || true
+}
+
+echo "== berth start-rate benchmark: $count x ctr run -d, $parallel at a time, berthd vs containerd"
+echo "machine:     $(nproc) CPUs ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)), kernel $(uname -r)"
+echo "load avg:    $(cut -d' ' -f1-3 /proc/loadavg) (at start)"
+echo "ctr:         $("$CTR" --version)"
+for d in "${kinds[@]}"; do
+  case "$d" in
+    berthd) echo "berthd:      $("$berthd_bin" --version 2>&1 | head -n 1) (shim: berth-shim)" ;;
+    containerd) echo "containerd:  $("$CONTAINERD" --version 2>&1 | head -n 1) (shim: containerd-shim-runc-v2)" ;;
+  esac
+done
+for r in "${rts[@]}"; do echo "$r:$(printf '%*s' $((12 - ${#r})) '')$("$r" --version 2>&1 | head -n 1)"; done
+
+bench_image_setup
+for d in "${kinds[@]}"; do
+  start_daemon "$d" "$tmp/$d" || die "$d did not start"
+  bench_image_pull "$d" "$tmp/$d"
+done
+echo "image:       $ref (busybox, 1 layer), command: sleep 100000"
+echo
+
+declare -A result=()  # kind/rt -> "count min median p95 p99 max rate failed"
+status=0
+for rt in "${rts[@]}"; do
+  [ "$rt" = crun ] && bench_need_hugetlb
+  for d in "${kinds[@]}"; do
+    dir=$tmp/$d
+    sock=$(sock_of "$dir" "$d")
+    out=$tmp/$d.$rt.lat
+    : >"$out"
+    : >"$tmp/$d.$rt.err"
+    flags=""
+    [ "$rt" = crun ] && flags="--runc-binary crun"
+    t0=$(now_ns)
+    # Each line: one container's start latency in ns, or FAIL.
+    seq 1 "$count" | xargs -P "$parallel" -I{} bash -c '
+      t0=$(date +%s%N)
+      if timeout -k 5 120 "$0" --address "$1" --namespace bench run -d $2 "$3" "s-$4-{}" sleep 100000 </dev/null >/dev/null 2>>"$5"; then
+        echo $(( $(date +%s%N) - t0 ))
+      else
+        echo FAIL
+      fi' "$CTR" "$sock" "$flags" "$ref" "$rt" "$tmp/$d.$rt.err" >>"$out" || true
+    t1=$(now_ns)
+    fails=$(grep -c FAIL "$out" || true)
+    grep -v FAIL "$out" >"$out.ok" || true
+    running=$("$CTR" --address "$sock" --namespace bench task ls 2>/dev/null | awk 'NR > 1 && $3 == "RUNNING"' | wc -l)
+    read -r n mn md p95 p99 mx < <(bench_stats_ms "$out.ok")
+    rate=$(awk -v n="$n" -v ns="$((t1 - t0))" 'BEGIN { printf "%.1f", n / (ns / 1e9) }')
+    result[$d/$rt]="$n $mn $md $p95 $p99 $mx $rate $fails $running"
+    if [ "$fails" != 0 ] || [ "$running" != "$count" ]; then
+      status=1
+      echo "$prog: $d/$rt: $fails starts failed, $running of $count running; first errors:" >&2
+      head -n 5 "$tmp/$d.$rt.err" | sed 's/^/  /' >&2
+    fi
+    remove_all_tasks "$d" "$dir"
+  done
+  [ "$rt" = crun ] && bench_hugetlb_undo
+done
+
+echo "load avg:    $(cut -d' ' -f1-3 /proc/loadavg) (at end)"
+printf '%-11s %-5s %6s %8s %9s %8s %8s %8s %12s %6s\n' daemon rt count "min ms" "median ms" "p95 ms" "p99 ms" "max ms" "containers/s" failed
+for rt in "${rts[@]}"; do
+  for d in "${kinds[@]}"; do
+    read -r n mn md p95 p99 mx rate fails running <<<"${result[$d/$rt]}"
+    printf '%-11s %-5s %6s %8s %9s %8s %8s %8s %12s %6s\n' "$d" "$rt" "$n" "$mn" "$md" "$p95" "$p99" "$mx" "$rate" "$fails"
+  done
+  if [ -n "${result[berthd/$rt]:-}" ] && [ -n "${result[containerd/$rt]:-}" ]; then
+    read -r _ _ bmd _ _ _ brate _ _ <<<"${result[berthd/$rt]}"
+    read -r _ _ cmd _ _ _ crate _ _ <<<"${result[containerd/$rt]}"
+    awk -v bm="$bmd" -v cm="$cmd" -v br="$brate" -v cr="$crate" -v rt="$rt" 'BEGIN {
+      printf "%s: containers/s berthd/containerd %.2fx, median latency containerd/berthd %.2fx\n", rt, br / cr, cm / bm }'
+  fi
+done
+exit "$status"

@@ -1,0 +1,63 @@
+// berthd's handle on one shim: its bundle, its ttrpc connection, and typed calls of the
+// `containerd.task.v2.Task` service. Every call carries the task's namespace as ttrpc metadata.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "github.com/containerd/containerd/runtime/v2/task/shim.pb.h"
+#include "runtime/bundle.h"
+#include "ttrpc/client.h"
+
+namespace berth::runtime {
+
+namespace shimapi = containerd::task::v2;
+
+class ShimTask {
+ public:
+  ShimTask(Bundle bundle, std::string shim_binary, std::shared_ptr<ttrpc::Client> client)
+      : bundle_(std::move(bundle)), shim_binary_(std::move(shim_binary)), client_(std::move(client)) {}
+
+  const Bundle& bundle() const { return bundle_; }
+  const std::string& ns() const { return bundle_.ns; }
+  const std::string& id() const { return bundle_.id; }
+  const std::string& shim_binary() const { return shim_binary_; }
+  ttrpc::Client& client() { return *client_; }
+
+  // Short calls are bounded; Wait is not (it lasts as long as the process).
+  Result<shimapi::CreateTaskResponse> Create(const shimapi::CreateTaskRequest& req);
+  Result<shimapi::StartResponse> Start(const std::string& exec_id);
+  Result<shimapi::DeleteResponse> Delete(const std::string& exec_id);
+  Result<shimapi::StateResponse> State(const std::string& exec_id);
+  Result<shimapi::PidsResponse> Pids();
+  Status Pause();
+  Status Resume();
+  Status Kill(const std::string& exec_id, uint32_t signal, bool all);
+  Status Exec(const shimapi::ExecProcessRequest& req);
+  Status ResizePty(const std::string& exec_id, uint32_t width, uint32_t height);
+  Status CloseIO(const std::string& exec_id, bool stdin);
+  Status Update(const shimapi::UpdateTaskRequest& req);
+  // Blocks until the process exits; `cancelled` is polled so that a caller that went away
+  // (a gRPC client hanging up, the daemon stopping) does not hold a thread forever: Canceled.
+  Result<shimapi::WaitResponse> Wait(const std::string& exec_id, const std::function<bool()>& cancelled);
+  Result<shimapi::StatsResponse> Stats();
+  Result<shimapi::ConnectResponse> Connect();
+  Status Shutdown();
+
+  // Set once the task was deleted through berthd (so a closing connection is expected).
+  std::atomic<bool> deleted{false};
+
+ private:
+  template <typename Resp>
+  Result<Resp> Invoke(const char* method, const google::protobuf::Message& req,
+                      std::chrono::milliseconds timeout);
+
+  Bundle bundle_;
+  std::string shim_binary_;
+  std::shared_ptr<ttrpc::Client> client_;
+};
+
+}  // namespace berth::runtime

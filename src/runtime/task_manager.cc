@@ -1,0 +1,290 @@
+#include "runtime/task_manager.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include <thread>
+
+#include "common/logging.h"
+#include "github.com/containerd/containerd/api/events/task.pb.h"
+#include "github.com/containerd/containerd/runtime/v2/runc/options/oci.pb.h"
+
+namespace berth::runtime {
+
+namespace {
+constexpr const char* kRuncOptionsType = "containerd.runc.v1.Options";
+
+bool IsRuncRuntime(const std::string& runtime) {
+  return runtime == "io.containerd.runc.v1" || runtime == "io.containerd.runc.v2" ||
+         runtime == "io.containerd.berth.v1";
+}
+}  // namespace
+
+TaskManager::TaskManager(TaskManagerConfig config, ttrpc::EventLoop& loop, events::Publisher& publisher)
+    : config_(std::move(config)), launcher_(config_.launcher), loop_(loop), publisher_(publisher) {}
+
+TaskManager::~TaskManager() { CloseAll(); }
+
+std::optional<google::protobuf::Any> TaskManager::WithRuntimeRoot(
+    const std::string& ns, std::optional<google::protobuf::Any> opts) const {
+  (void)ns;  // the shim appends the namespace to the root, as containerd's does
+  containerd::runc::v1::Options runc;
+  if (opts) {
+    std::string_view type = opts->type_url();
+    if (auto slash = type.rfind('/'); slash != std::string_view::npos) type.remove_prefix(slash + 1);
+    if (type != kRuncOptionsType) return opts;  // another shim's options: pass them as they are
+    if (!runc.ParseFromString(opts->value())) return opts;
+  }
+  if (runc.root().empty()) runc.set_root(config_.runc_root.string());
+  google::protobuf::Any out;
+  out.set_type_url(opts ? opts->type_url() : std::string(kRuncOptionsType));
+  out.set_value(runc.SerializeAsString());
+  return out;
+}
+
+Result<std::shared_ptr<ShimTask>> TaskManager::Create(const std::string& ns, const std::string& id,
+                                                      const CreateTaskOptions& opts, uint32_t* pid) {
+  const std::string key = Key(ns, id);
+  {
+    std::lock_guard lock(mu_);
+    if (tasks_.count(key) != 0 || creating_.count(key) != 0) {
+      return AlreadyExists("task {}", id);
+    }
+    creating_.insert(key);
+  }
+  struct Unreserve {
+    TaskManager* m;
+    std::string key;
+    ~Unreserve() {
+      std::lock_guard lock(m->mu_);
+      m->creating_.erase(key);
+    }
+  } unreserve{this, key};
+
+  std::optional<google::protobuf::Any> topts = opts.task_options ? opts.task_options : opts.runtime_options;
+  if (IsRuncRuntime(opts.runtime)) topts = WithRuntimeRoot(ns, topts);
+
+  BERTH_ASSIGN_OR_RETURN(std::string binary, launcher_.Resolve(opts.runtime));
+  BERTH_ASSIGN_OR_RETURN(Bundle bundle, Bundle::Create(config_.tasks_root, ns, id, opts.spec_json));
+  auto fail = [&](Status s) -> Status {
+    bundle.Delete().ok();
+    return s;
+  };
+  if (Status s = bundle.WriteShimBinary(binary); !s.ok()) return fail(s);
+  auto log = ShimLog::Open(loop_, bundle);
+  if (!log.ok()) return fail(log.status());
+  auto address = launcher_.Start(binary, bundle, topts);
+  if (!address.ok()) {
+    (*log)->Close();
+    return fail(address.status().Wrap("failed to start shim"));
+  }
+  auto task = Attach(bundle, binary, *address, *log);
+  if (!task.ok()) {
+    (*log)->Close();
+    launcher_.CleanupDead(binary, bundle).status().ok();
+    return fail(task.status().Wrap("failed to start shim"));
+  }
+
+  containerd::task::v2::CreateTaskRequest req;
+  req.set_id(id);
+  req.set_bundle(bundle.path.string());
+  req.set_stdin(opts.stdin_path);
+  req.set_stdout(opts.stdout_path);
+  req.set_stderr(opts.stderr_path);
+  req.set_terminal(opts.terminal);
+  req.set_checkpoint(opts.checkpoint);
+  if (topts) *req.mutable_options() = *topts;
+  for (const auto& m : opts.rootfs) {
+    auto* pm = req.add_rootfs();
+    pm->set_type(m.type);
+    pm->set_source(m.source);
+    for (const auto& o : m.options) pm->add_options(o);
+  }
+  auto created = (*task)->Create(req);
+  if (!created.ok()) {
+    // As containerd: delete what the shim may have made, shut it down, remove the bundle.
+    (*task)->deleted = true;
+    (*task)->Delete("").status().ok();
+    (*task)->Shutdown().ok();
+    (*task)->client().Close();
+    {
+      std::lock_guard lock(mu_);
+      tasks_.erase(key);
+    }
+    (*log)->Close();
+    return fail(created.status().Wrap("failed to create shim task"));
+  }
+  if (pid != nullptr) *pid = created->pid();
+  return *task;
+}
+
+Result<std::shared_ptr<ShimTask>> TaskManager::Attach(const Bundle& bundle, const std::string& binary,
+                                                      const std::string& address,
+                                                      std::shared_ptr<ShimLog> log) {
+  BERTH_ASSIGN_OR_RETURN(auto client, ttrpc::Client::Connect(loop_, address));
+  auto task = std::make_shared<ShimTask>(bundle, binary, client);
+  {
+    std::lock_guard lock(mu_);
+    tasks_[Key(bundle.ns, bundle.id)] = Entry{task, std::move(log)};
+  }
+  std::weak_ptr<ShimTask> weak = task;
+  client->OnClose([this, weak] { OnShimClosed(weak); });
+  return task;
+}
+
+void TaskManager::OnShimClosed(const std::weak_ptr<ShimTask>& weak) {
+  auto task = weak.lock();
+  if (!task || task->deleted) return;
+  {
+    std::lock_guard lock(mu_);
+    if (closing_) return;  // berthd is stopping: the shims keep running
+    auto it = tasks_.find(Key(task->ns(), task->id()));
+    if (it == tasks_.end() || it->second.task != task) return;
+    ++cleanups_running_;
+  }
+  // Runs the shim's delete action: not on the event loop thread.
+  std::thread([this, task] {
+    log::Warn("cleaning up after shim disconnected", {{"namespace", task->ns()}, {"id", task->id()}});
+    CleanupDeadShim(task->bundle(), task->shim_binary(), true);
+    std::lock_guard lock(mu_);
+    if (--cleanups_running_ == 0) cleanups_done_.notify_all();
+  }).detach();
+}
+
+void TaskManager::CleanupDeadShim(const Bundle& bundle, const std::string& binary, bool publish) {
+  auto resp = launcher_.CleanupDead(binary, bundle);
+  if (!resp.ok()) {
+    log::Warn("failed to clean up after shim disconnected",
+              {{"namespace", bundle.ns}, {"id", bundle.id}, {"error", resp.status().ToString()}});
+  }
+  Status deleted = bundle.Delete();
+  if (!deleted.ok()) log::Warn("failed to delete bundle", {{"id", bundle.id}, {"error", deleted.ToString()}});
+  std::shared_ptr<ShimLog> log;
+  {
+    std::lock_guard lock(mu_);
+    auto it = tasks_.find(Key(bundle.ns, bundle.id));
+    if (it != tasks_.end()) {
+      log = it->second.log;
+      tasks_.erase(it);
+    }
+  }
+  if (log) log->Close();
+  if (!publish) return;
+  uint32_t pid = resp.ok() ? resp->pid() : 0;
+  uint32_t status = resp.ok() ? resp->exit_status() : 255;
+  google::protobuf::Timestamp at = resp.ok() && resp->has_exited_at()
+                                       ? resp->exited_at()
+                                       : google::protobuf::util::TimeUtil::GetCurrentTime();
+  containerd::events::TaskExit exit;
+  exit.set_container_id(bundle.id);
+  exit.set_id(bundle.id);
+  exit.set_pid(pid);
+  exit.set_exit_status(status);
+  *exit.mutable_exited_at() = at;
+  publisher_.Publish(bundle.ns, "/tasks/exit", exit).ok();
+  containerd::events::TaskDelete del;
+  del.set_container_id(bundle.id);
+  del.set_pid(pid);
+  del.set_exit_status(status);
+  *del.mutable_exited_at() = at;
+  publisher_.Publish(bundle.ns, "/tasks/delete", del).ok();
+}
+
+Result<std::shared_ptr<ShimTask>> TaskManager::Get(const std::string& ns, const std::string& id) const {
+  std::lock_guard lock(mu_);
+  auto it = tasks_.find(Key(ns, id));
+  if (it == tasks_.end()) return NotFound("task {} not found", id);
+  return it->second.task;
+}
+
+std::vector<std::shared_ptr<ShimTask>> TaskManager::List(const std::string& ns) const {
+  std::vector<std::shared_ptr<ShimTask>> out;
+  std::lock_guard lock(mu_);
+  for (const auto& [key, e] : tasks_) {
+    if (e.task->ns() == ns) out.push_back(e.task);
+  }
+  return out;
+}
+
+Result<containerd::task::v2::DeleteResponse> TaskManager::Delete(const std::string& ns, const std::string& id) {
+  BERTH_ASSIGN_OR_RETURN(auto task, Get(ns, id));
+  auto resp = task->Delete("");
+  if (!resp.ok() && !resp.status().Is(Errc::kNotFound) && !resp.status().Is(Errc::kUnavailable)) {
+    return resp.status();
+  }
+  task->deleted = true;
+  Status shut = task->Shutdown();
+  if (!shut.ok() && !shut.Is(Errc::kUnavailable)) {
+    log::Warn("failed to shutdown shim task", {{"namespace", ns}, {"id", id}, {"error", shut.ToString()}});
+  }
+  task->client().Close();
+  std::shared_ptr<ShimLog> log;
+  {
+    std::lock_guard lock(mu_);
+    auto it = tasks_.find(Key(ns, id));
+    if (it != tasks_.end() && it->second.task == task) {
+      log = it->second.log;
+      tasks_.erase(it);
+    }
+  }
+  if (log) log->Close();
+  Status removed = task->bundle().Delete();
+  if (!removed.ok()) {
+    log::Warn("failed to delete bundle", {{"namespace", ns}, {"id", id}, {"error", removed.ToString()}});
+  }
+  if (!resp.ok()) return resp.status();
+  return resp;
+}
+
+void TaskManager::Restore(const std::function<bool(const std::string&, const std::string&)>& container_exists) {
+  auto bundles = Bundle::LoadAll(config_.tasks_root);
+  if (!bundles.ok()) {
+    log::Warn("cannot list task bundles", {{"error", bundles.status().ToString()}});
+    return;
+  }
+  for (const Bundle& b : *bundles) {
+    std::string bin;
+    if (auto recorded = b.ReadShimBinary(); recorded.ok()) {
+      bin = *recorded;
+    } else if (auto fallback = launcher_.Resolve("io.containerd.runc.v2"); fallback.ok()) {
+      bin = *fallback;
+    }
+    if (!container_exists(b.ns, b.id)) {
+      log::Info("cleaning up task whose container is gone", {{"namespace", b.ns}, {"id", b.id}});
+      CleanupDeadShim(b, bin, false);
+      continue;
+    }
+    if (auto address = b.ReadAddress(); address.ok()) {
+      auto shim_log = ShimLog::Open(loop_, b);
+      auto task = Attach(b, bin, *address, shim_log.ok() ? *shim_log : nullptr);
+      if (task.ok()) {
+        if (auto conn = (*task)->Connect(); conn.ok()) {
+          log::Info("reconnected to shim", {{"namespace", b.ns}, {"id", b.id},
+                                            {"shim_pid", conn->shim_pid()}, {"task_pid", conn->task_pid()}});
+          continue;
+        }
+        (*task)->deleted = true;  // not a live shim after all: cleaned up below, not twice
+        (*task)->client().Close();
+      } else if (shim_log.ok()) {
+        (*shim_log)->Close();
+      }
+    }
+    log::Warn("shim of a task is gone, cleaning up", {{"namespace", b.ns}, {"id", b.id}});
+    CleanupDeadShim(b, bin, false);
+  }
+}
+
+void TaskManager::CloseAll() {
+  std::map<std::string, Entry> tasks;
+  {
+    std::unique_lock lock(mu_);
+    closing_ = true;
+    cleanups_done_.wait(lock, [this] { return cleanups_running_ == 0; });
+    tasks.swap(tasks_);
+  }
+  for (auto& [key, e] : tasks) {
+    e.task->client().Close();
+    if (e.log) e.log->Close();
+  }
+}
+
+}  // namespace berth::runtime

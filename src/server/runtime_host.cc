@@ -1,0 +1,76 @@
+#include "server/runtime_host.h"
+
+#include <unistd.h>
+
+#include <google/protobuf/empty.pb.h>
+
+#include "common/logging.h"
+#include "github.com/containerd/containerd/api/services/ttrpc/events/v1/events.pb.h"
+
+namespace berth::server {
+
+namespace ttrpcevents = containerd::services::events::ttrpc::v1;
+
+Result<std::unique_ptr<RuntimeHost>> RuntimeHost::Start(const Config& config, events::Exchange& exchange) {
+  std::unique_ptr<RuntimeHost> h(new RuntimeHost());
+  h->ttrpc_address_ = config.address.string() + ".ttrpc";
+  BERTH_ASSIGN_OR_RETURN(h->loop_, ttrpc::EventLoop::Create());
+
+  h->events_server_ = std::make_unique<ttrpc::Server>(*h->loop_);
+  h->events_server_->RegisterUnary<ttrpcevents::ForwardRequest, google::protobuf::Empty>(
+      "containerd.services.events.ttrpc.v1.Events", "Forward",
+      [&exchange](const ttrpc::CallContext&, const ttrpcevents::ForwardRequest& req) -> Result<google::protobuf::Empty> {
+        // The ttrpc Envelope has the same fields as the gRPC one.
+        events::Envelope env;
+        if (!env.ParseFromString(req.envelope().SerializeAsString())) {
+          return InvalidArgument("cannot decode event envelope");
+        }
+        BERTH_RETURN_IF_ERROR(exchange.Forward(env));
+        return google::protobuf::Empty();
+      });
+  BERTH_RETURN_IF_ERROR(h->events_server_->Listen(h->ttrpc_address_, 0600));
+
+  std::error_code ec;
+  std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  runtime::TaskManagerConfig tm;
+  tm.tasks_root = config.state / "tasks";
+  tm.runc_root = config.state / "runc";
+  tm.launcher.grpc_address = config.address.string();
+  tm.launcher.ttrpc_address = h->ttrpc_address_;
+  tm.launcher.publish_binary = self;
+  tm.launcher.runc_shim = config.runc_shim;
+  tm.launcher.debug = config.log_level == "debug" || config.log_level == "trace";
+  h->tasks_ = std::make_unique<runtime::TaskManager>(std::move(tm), *h->loop_, exchange);
+
+  ttrpc::EventLoop* loop = h->loop_.get();
+  h->thread_ = std::thread([loop] {
+    Status s = loop->Run();
+    if (!s.ok()) log::Error("runtime event loop stopped", {{"error", s.ToString()}});
+  });
+  return h;
+}
+
+void RuntimeHost::Shutdown() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (tasks_) tasks_->CloseAll();
+  if (loop_ && thread_.joinable()) {
+    // The server is closed on its own thread, then the loop stops.
+    ttrpc::EventLoop* loop = loop_.get();
+    ttrpc::Server* server = events_server_.get();
+    loop->Post([loop, server] {
+      server->Close();
+      loop->Stop();
+    });
+    thread_.join();
+  }
+  if (!ttrpc_address_.empty()) ::unlink(ttrpc_address_.c_str());
+}
+
+RuntimeHost::~RuntimeHost() {
+  Shutdown();
+  tasks_.reset();
+  events_server_.reset();
+}
+
+}  // namespace berth::server

@@ -1,0 +1,70 @@
+// containerd.services.tasks.v1.Tasks (containerd 1.6's services/tasks/local.go) over the
+// runtime's TaskManager: the container's record (spec, runtime, snapshot) comes from the
+// metadata DB, the process work is the shim's. Checkpoint answers NotImplemented for now.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "github.com/containerd/containerd/api/services/tasks/v1/tasks.grpc.pb.h"
+#include "metadata/db.h"
+#include "runtime/task_manager.h"
+#include "snapshots/snapshotter.h"
+
+namespace berth::services {
+
+namespace tasksapi = containerd::services::tasks::v1;
+
+class TasksService final : public tasksapi::Tasks::Service {
+ public:
+  using Snapshotters = std::map<std::string, snapshots::Snapshotter*, std::less<>>;
+
+  TasksService(metadata::Db& db, runtime::TaskManager& tasks, Snapshotters snapshotters)
+      : db_(db), tasks_(tasks), snapshotters_(std::move(snapshotters)) {}
+
+  grpc::Status Create(grpc::ServerContext* ctx, const tasksapi::CreateTaskRequest* req,
+                      tasksapi::CreateTaskResponse* resp) override;
+  grpc::Status Start(grpc::ServerContext* ctx, const tasksapi::StartRequest* req,
+                     tasksapi::StartResponse* resp) override;
+  grpc::Status Delete(grpc::ServerContext* ctx, const tasksapi::DeleteTaskRequest* req,
+                      tasksapi::DeleteResponse* resp) override;
+  grpc::Status DeleteProcess(grpc::ServerContext* ctx, const tasksapi::DeleteProcessRequest* req,
+                             tasksapi::DeleteResponse* resp) override;
+  grpc::Status Get(grpc::ServerContext* ctx, const tasksapi::GetRequest* req,
+                   tasksapi::GetResponse* resp) override;
+  grpc::Status List(grpc::ServerContext* ctx, const tasksapi::ListTasksRequest* req,
+                    tasksapi::ListTasksResponse* resp) override;
+  grpc::Status Kill(grpc::ServerContext* ctx, const tasksapi::KillRequest* req,
+                    google::protobuf::Empty* resp) override;
+  grpc::Status Exec(grpc::ServerContext* ctx, const tasksapi::ExecProcessRequest* req,
+                    google::protobuf::Empty* resp) override;
+  grpc::Status ResizePty(grpc::ServerContext* ctx, const tasksapi::ResizePtyRequest* req,
+                         google::protobuf::Empty* resp) override;
+  grpc::Status CloseIO(grpc::ServerContext* ctx, const tasksapi::CloseIORequest* req,
+                       google::protobuf::Empty* resp) override;
+  grpc::Status Pause(grpc::ServerContext* ctx, const tasksapi::PauseTaskRequest* req,
+                     google::protobuf::Empty* resp) override;
+  grpc::Status Resume(grpc::ServerContext* ctx, const tasksapi::ResumeTaskRequest* req,
+                      google::protobuf::Empty* resp) override;
+  grpc::Status ListPids(grpc::ServerContext* ctx, const tasksapi::ListPidsRequest* req,
+                        tasksapi::ListPidsResponse* resp) override;
+  grpc::Status Checkpoint(grpc::ServerContext* ctx, const tasksapi::CheckpointTaskRequest* req,
+                          tasksapi::CheckpointTaskResponse* resp) override;
+  grpc::Status Update(grpc::ServerContext* ctx, const tasksapi::UpdateTaskRequest* req,
+                      google::protobuf::Empty* resp) override;
+  grpc::Status Metrics(grpc::ServerContext* ctx, const tasksapi::MetricsRequest* req,
+                       tasksapi::MetricsResponse* resp) override;
+  grpc::Status Wait(grpc::ServerContext* ctx, const tasksapi::WaitRequest* req,
+                    tasksapi::WaitResponse* resp) override;
+
+ private:
+  // The container must exist (NotFound as containerd), then its task (NotFound `task X not found`).
+  Result<std::shared_ptr<runtime::ShimTask>> TaskOf(const grpc::ServerContext& ctx, const std::string& id,
+                                                    std::string* ns = nullptr);
+
+  metadata::Db& db_;
+  runtime::TaskManager& tasks_;
+  Snapshotters snapshotters_;
+};
+
+}  // namespace berth::services
