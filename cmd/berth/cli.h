@@ -48,6 +48,10 @@ void AddImagesCommand(CLI::App& app, Cli& cli);
 void AddLeasesCommand(CLI::App& app, Cli& cli);
 void AddContainersCommand(CLI::App& app, Cli& cli);
 void AddSnapshotsCommand(CLI::App& app, Cli& cli);
+void AddRunCommand(CLI::App& app, Cli& cli);
+void AddTasksCommand(CLI::App& app, Cli& cli);
+// `containers create`, added to the `containers` group.
+void AddContainerCreateCommand(CLI::App* containers, Cli& cli);
 // `images mount` and `images unmount`, added to the `images` group.
 void AddImageMountCommands(CLI::App* images, Cli& cli);
 

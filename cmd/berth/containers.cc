@@ -8,6 +8,7 @@
 #include "berth/human.h"
 #include "berth/label_update.h"
 #include "berth/output.h"
+#include "berth/task_run.h"
 #include "client/typeurl.h"
 
 namespace berth::cli {
@@ -120,13 +121,25 @@ int RunInfo(const GlobalOptions& global, const ContainerArgs& args) {
   return 0;
 }
 
-// Removes each container record, printing the ones removed; fails if any removal failed.
+// Removes each container record and its snapshot (as ctr), printing the ones removed; a
+// container with a task is refused. Fails if any removal failed.
 int RunRemove(const GlobalOptions& global, const ContainerArgs& args) {
   auto client = Dial(global);
   if (client == nullptr) return kExitFailure;
   int exit_code = 0;
   for (const auto& id : args.args) {
-    if (Status status = client->DeleteContainer(id); !status.ok()) {
+    // A daemon without the tasks service (Unimplemented) has no tasks either.
+    if (auto task = client->GetTask(id); task.ok()) {
+      exit_code = Fail(FailedPrecondition(
+          "cannot delete container {}: it has a task (berth tasks rm -f {} first)", id, id));
+      continue;
+    }
+    auto container = client->GetContainer(id);
+    if (!container.ok()) {
+      exit_code = Fail(container.status());
+      continue;
+    }
+    if (Status status = DeleteContainerAndSnapshot(*client, *container); !status.ok()) {
       exit_code = Fail(status);
       continue;
     }
@@ -179,6 +192,8 @@ void AddContainersCommand(CLI::App& app, Cli& cli) {
   label->add_option("id", args->object, "Container id")->required();
   label->add_option("labels", args->args, "Labels, as key=value");
   Bind(cli, label, args, RunLabel);
+
+  AddContainerCreateCommand(group, cli);
 }
 
 }  // namespace berth::cli

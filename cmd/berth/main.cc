@@ -53,6 +53,8 @@ int main(int argc, char** argv) {
   berth::cli::AddLeasesCommand(app, cli);
   berth::cli::AddContainersCommand(app, cli);
   berth::cli::AddSnapshotsCommand(app, cli);
+  berth::cli::AddRunCommand(app, cli);
+  berth::cli::AddTasksCommand(app, cli);
 
   try {
     app.parse(argc, argv);

@@ -218,6 +218,18 @@ Status Client::Subscribe(const std::vector<std::string>& filters, const EventCal
   return FromGrpc(status);
 }
 
+bool Client::RegisterLongCall(grpc::ClientContext* context) {
+  std::lock_guard lock(mu_);
+  if (canceled_) return false;
+  streams_.insert(context);
+  return true;
+}
+
+void Client::UnregisterLongCall(grpc::ClientContext* context) {
+  std::lock_guard lock(mu_);
+  streams_.erase(context);
+}
+
 void Client::Cancel() {
   std::lock_guard lock(mu_);
   canceled_ = true;

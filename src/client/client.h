@@ -1,6 +1,6 @@
 // berth's client library: a small counterpart of containerd's Go client for the services
 // berthd serves (version, introspection, namespaces, events, content, images, leases,
-// containers), over the same gRPC API.
+// containers, tasks), over the same gRPC API.
 //
 //   BERTH_ASSIGN_OR_RETURN(auto client, Client::Connect("/run/berth/berth.sock", "default"));
 //   BERTH_ASSIGN_OR_RETURN(auto namespaces, client->ListNamespaces());
@@ -21,6 +21,7 @@
 
 #include <google/protobuf/any.pb.h>
 
+#include "client/task_types.h"
 #include "client/types.h"
 #include "common/labels.h"
 #include "common/status.h"
@@ -191,6 +192,34 @@ class Client {
                                                   const std::vector<std::string>& filters = {});
   Result<SnapshotUsage> GetSnapshotUsage(const std::string& snapshotter, const std::string& key);
 
+  // Tasks service (tasks.cc). An empty exec_id names the task's init process. Wait has no
+  // deadline; Cancel() ends it (kCanceled).
+  // Creates the task of a container (its process created, not started); returns its pid.
+  Result<uint32_t> CreateTask(const TaskCreateRequest& request);
+  Result<uint32_t> StartTask(const std::string& container_id, const std::string& exec_id = "");
+  Result<ExitStatus> WaitTask(const std::string& container_id, const std::string& exec_id = "");
+  Status KillTask(const std::string& container_id, uint32_t signal, bool all = false,
+                  const std::string& exec_id = "");
+  Result<ExitStatus> DeleteTask(const std::string& container_id);
+  Result<ExitStatus> DeleteProcess(const std::string& container_id, const std::string& exec_id);
+  Result<TaskProcess> GetTask(const std::string& container_id, const std::string& exec_id = "");
+  Result<std::vector<TaskProcess>> ListTasks(const std::string& filter = "");
+  Status ExecProcess(const ExecRequest& request);
+  Result<std::vector<ProcessInfo>> ListPids(const std::string& container_id);
+  Status PauseTask(const std::string& container_id);
+  Status ResumeTask(const std::string& container_id);
+  // Closes the process's stdin (the runtime's end of the stdin fifo).
+  Status CloseIO(const std::string& container_id, const std::string& exec_id = "");
+  Status ResizePty(const std::string& container_id, const std::string& exec_id, uint32_t width,
+                   uint32_t height);
+  // Metrics of the tasks matching `filters` (id==ID, ...; all when empty).
+  Result<std::vector<TaskMetric>> TaskMetrics(const std::vector<std::string>& filters = {});
+  // Updates a running task's resources (an Any of the runtime's resources type, e.g. the OCI
+  // spec's LinuxResources JSON) and/or annotations.
+  Status UpdateTask(const std::string& container_id,
+                    const std::optional<google::protobuf::Any>& resources,
+                    const std::map<std::string, std::string>& annotations = {});
+
  private:
   struct Stubs;
 
@@ -198,6 +227,9 @@ class Client {
          std::shared_ptr<grpc::Channel> channel);
   // Sets the namespace (and lease) metadata and, for unary calls, the deadline.
   void Prepare(grpc::ClientContext* context, bool unary) const;
+  // Registers a call without deadline so that Cancel() can end it; false when canceled already.
+  bool RegisterLongCall(grpc::ClientContext* context);
+  void UnregisterLongCall(grpc::ClientContext* context);
 
   std::string socket_path_;
   std::string namespace_;

@@ -14,6 +14,7 @@
 #include "github.com/containerd/containerd/api/services/leases/v1/leases.grpc.pb.h"
 #include "github.com/containerd/containerd/api/services/namespaces/v1/namespace.grpc.pb.h"
 #include "github.com/containerd/containerd/api/services/snapshots/v1/snapshots.grpc.pb.h"
+#include "github.com/containerd/containerd/api/services/tasks/v1/tasks.grpc.pb.h"
 #include "github.com/containerd/containerd/api/services/version/v1/version.grpc.pb.h"
 
 namespace berth::client {
@@ -26,6 +27,7 @@ namespace introspectionv1 = containerd::services::introspection::v1;
 namespace leasesv1 = containerd::services::leases::v1;
 namespace namespacesv1 = containerd::services::namespaces::v1;
 namespace snapshotsv1 = containerd::services::snapshots::v1;
+namespace tasksv1 = containerd::services::tasks::v1;
 namespace versionv1 = containerd::services::version::v1;
 
 struct Client::Stubs {
@@ -38,7 +40,8 @@ struct Client::Stubs {
         images(imagesv1::Images::NewStub(channel)),
         leases(leasesv1::Leases::NewStub(channel)),
         containers(containersv1::Containers::NewStub(channel)),
-        snapshots(snapshotsv1::Snapshots::NewStub(channel)) {}
+        snapshots(snapshotsv1::Snapshots::NewStub(channel)),
+        tasks(tasksv1::Tasks::NewStub(channel)) {}
 
   std::unique_ptr<versionv1::Version::Stub> version;
   std::unique_ptr<introspectionv1::Introspection::Stub> introspection;
@@ -49,6 +52,7 @@ struct Client::Stubs {
   std::unique_ptr<leasesv1::Leases::Stub> leases;
   std::unique_ptr<containersv1::Containers::Stub> containers;
   std::unique_ptr<snapshotsv1::Snapshots::Stub> snapshots;
+  std::unique_ptr<tasksv1::Tasks::Stub> tasks;
 };
 
 }  // namespace berth::client

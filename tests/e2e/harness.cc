@@ -232,6 +232,7 @@ int BackgroundProcess::Stop() {
 Berthd::Berthd(const fs::path& base, std::vector<std::string> extra_args)
     : root_(base / "root"), state_(base / "state"), socket_(base / "berth.sock"),
       log_(base / "berthd.log"), extra_args_(std::move(extra_args)) {
+  fs::create_directories(base);  // the log file lives there from the first moment
   Start();
 }
 
@@ -317,6 +318,17 @@ void BerthdTest::TearDown() {
   }
   daemon_.reset();
   dir_.reset();
+}
+
+std::vector<std::string> RemoveNamespaceCgroups(const std::string& ns) {
+  std::vector<std::string> left;
+  std::error_code ec;
+  for (const auto& ctl : fs::directory_iterator("/sys/fs/cgroup", ec)) {
+    fs::path dir = ctl.path() / ns;
+    if (!fs::is_directory(dir, ec)) continue;
+    if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) left.push_back(dir.string());
+  }
+  return left;
 }
 
 }  // namespace berth::e2e

@@ -119,6 +119,12 @@ std::string ReadFile(const std::filesystem::path& p);
 // Occurrences of `needle` in `text` (e.g. a log line the daemon writes once per event).
 size_t Count(std::string_view text, std::string_view needle);
 
+// Removes the per-namespace parent cgroups (/sys/fs/cgroup/<controller>/<ns>, and the cgroup2
+// one) that runc leaves after the last container of namespace `ns` is gone (ctr's cgroup path is
+// /<ns>/<id>). Returns the ones that could not be removed because containers' cgroups are still
+// in them: a leak.
+std::vector<std::string> RemoveNamespaceCgroups(const std::string& ns);
+
 // Polls `done` until it holds or `timeout` passes; returns its last value.
 bool WaitUntil(const std::function<bool()>& done,
                std::chrono::milliseconds timeout = std::chrono::seconds(10));

@@ -1,0 +1,230 @@
+#include "shim/oci_runtime.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+#include "shim/exit_status.h"
+
+namespace berth::shim {
+namespace {
+
+std::string ReadFd(int fd, off_t from = 0) {
+  std::string out;
+  char buf[4096];
+  for (off_t off = from;;) {
+    ssize_t n = ::pread(fd, buf, sizeof(buf), off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    off += n;
+  }
+  return out;
+}
+
+off_t FileSize(const std::string& path) {
+  struct stat st{};
+  if (path.empty() || ::stat(path.c_str(), &st) != 0) return 0;
+  return st.st_size;
+}
+
+std::string Trim(std::string s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  size_t b = 0;
+  while (b < s.size() && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  return s.substr(b);
+}
+
+// In the child between fork and exec: async-signal-safe calls only.
+[[noreturn]] void ExecChild(char* const* argv, int in, int out, int err) {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (int s : {SIGPIPE, SIGTERM, SIGINT, SIGCHLD}) signal(s, SIG_DFL);
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  // dup to high numbers first so that moving onto 0/1/2 cannot clobber a source.
+  int fds[3] = {in, out, err};
+  for (int& fd : fds) fd = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+  for (int i = 0; i < 3; ++i) {
+    if (fds[i] < 0 || dup2(fds[i], i) < 0) _exit(127);
+  }
+  close_range(3, ~0U, 0);
+  execvp(argv[0], argv);
+  _exit(127);
+}
+
+}  // namespace
+
+std::string LastRuntimeError(const std::string& log_text) {
+  std::string msg;
+  size_t pos = 0;
+  while (pos < log_text.size()) {
+    size_t end = log_text.find('\n', pos);
+    if (end == std::string::npos) end = log_text.size();
+    std::string_view line(log_text.data() + pos, end - pos);
+    pos = end + 1;
+    if (line.find("\"error\"") == std::string_view::npos) continue;
+    auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object()) continue;
+    auto lvl = j.find("level");
+    auto m = j.find("msg");
+    if (lvl != j.end() && lvl->is_string() && *lvl == "error" && m != j.end() && m->is_string()) {
+      msg = Trim(m->get<std::string>());
+    }
+  }
+  return msg;
+}
+
+Status KillError(const Status& e) {
+  if (e.ok()) return e;
+  std::string lower = e.message();
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (lower.find("container not running") != std::string::npos ||
+      lower.find("no such process") != std::string::npos ||
+      lower.find("process already finished") != std::string::npos) {
+    return NotFound("process already finished");
+  }
+  if (lower.find("does not exist") != std::string::npos) return NotFound("no such container");
+  return Unknown("unknown error after kill: {}", e.message());
+}
+
+std::vector<std::string> OciRuntime::GlobalArgs() const {
+  std::vector<std::string> a = {config_.binary};
+  if (!config_.root.empty()) a.insert(a.end(), {"--root", config_.root});
+  if (!config_.log_path.empty()) a.insert(a.end(), {"--log", config_.log_path, "--log-format", "json"});
+  if (config_.systemd_cgroup) a.push_back("--systemd-cgroup");
+  return a;
+}
+
+Result<OciRuntime::Output> OciRuntime::Run(const std::vector<std::string>& args, const ChildStdio* stdio,
+                                           const std::string& stdin_data) const {
+  std::vector<std::string> argv = GlobalArgs();
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> cargv;
+  for (auto& s : argv) cargv.push_back(s.data());
+  cargv.push_back(nullptr);
+
+  // Captured output goes to memory files: no pipe to drain, no deadlock on a chatty runtime.
+  int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  int out_fd = ::memfd_create("runtime-out", MFD_CLOEXEC);
+  int err_fd = ::memfd_create("runtime-err", MFD_CLOEXEC);
+  int in_fd = -1;
+  if (!stdin_data.empty()) {
+    in_fd = ::memfd_create("runtime-in", MFD_CLOEXEC);
+    if (in_fd >= 0 && ::write(in_fd, stdin_data.data(), stdin_data.size()) != static_cast<ssize_t>(stdin_data.size())) {
+      ::close(in_fd);
+      in_fd = -1;
+    } else if (in_fd >= 0) {
+      ::lseek(in_fd, 0, SEEK_SET);  // the child reads from the start
+    }
+  }
+  auto close_all = [&] {
+    for (int fd : {null_fd, out_fd, err_fd, in_fd}) if (fd >= 0) ::close(fd);
+  };
+  if (null_fd < 0 || out_fd < 0 || err_fd < 0 || (!stdin_data.empty() && in_fd < 0)) {
+    int err = errno;
+    close_all();
+    return ErrnoStatus("runtime output files", err);
+  }
+  int cin = in_fd >= 0 ? in_fd : null_fd, cout = out_fd, cerr = err_fd;
+  if (stdio != nullptr) {
+    cin = stdio->in >= 0 ? stdio->in : null_fd;
+    cout = stdio->out >= 0 ? stdio->out : null_fd;
+    cerr = stdio->err >= 0 ? stdio->err : null_fd;
+  }
+  off_t log_from = FileSize(config_.log_path);
+
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    int err = errno;
+    close_all();
+    return ErrnoStatus("fork " + config_.binary, err);
+  }
+  if (pid == 0) ExecChild(cargv.data(), cin, cout, cerr);
+
+  int wstatus = 0;
+  while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+  }
+  Output o;
+  o.exit_status = static_cast<int>(ExitStatusFromWait(wstatus));
+  o.out = ReadFd(out_fd);
+  o.err = ReadFd(err_fd);
+  close_all();
+  if (o.exit_status == 0) return o;
+
+  std::string msg;
+  if (!config_.log_path.empty()) {
+    int lf = ::open(config_.log_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (lf >= 0) {
+      msg = LastRuntimeError(ReadFd(lf, log_from));
+      ::close(lf);
+    }
+  }
+  if (msg.empty()) msg = Trim(o.err);
+  if (msg.empty() && o.exit_status == 127) msg = fmt::format("exec {}: not found", config_.binary);
+  if (msg.empty()) msg = fmt::format("{}: exit status {}", config_.binary, o.exit_status);
+  return Unknown("{}", msg);
+}
+
+Status OciRuntime::Create(const std::string& id, const CreateOptions& o) const {
+  std::vector<std::string> a = {"create", "--bundle", o.bundle, "--pid-file", o.pid_file};
+  if (!o.console_socket.empty()) a.insert(a.end(), {"--console-socket", o.console_socket});
+  if (o.no_pivot) a.push_back("--no-pivot");
+  if (o.no_new_keyring) a.push_back("--no-new-keyring");
+  a.push_back(id);
+  return Run(a, &o.stdio).status();
+}
+
+Status OciRuntime::Start(const std::string& id) const { return Run({"start", id}, nullptr).status(); }
+
+Status OciRuntime::Kill(const std::string& id, int signal, bool all) const {
+  std::vector<std::string> a = {"kill"};
+  if (all) a.push_back("--all");
+  a.insert(a.end(), {id, std::to_string(signal)});
+  return Run(a, nullptr).status();
+}
+
+Status OciRuntime::Delete(const std::string& id, bool force) const {
+  std::vector<std::string> a = {"delete"};
+  if (force) a.push_back("--force");
+  a.push_back(id);
+  return Run(a, nullptr).status();
+}
+
+Status OciRuntime::Pause(const std::string& id) const { return Run({"pause", id}, nullptr).status(); }
+Status OciRuntime::Resume(const std::string& id) const { return Run({"resume", id}, nullptr).status(); }
+
+Status OciRuntime::Exec(const std::string& id, const ExecOptions& o) const {
+  std::vector<std::string> a = {"exec", "--detach", "--pid-file", o.pid_file, "--process", o.process_json};
+  if (!o.console_socket.empty()) a.insert(a.end(), {"--console-socket", o.console_socket});
+  a.push_back(id);
+  return Run(a, &o.stdio).status();
+}
+
+Status OciRuntime::Update(const std::string& id, const std::string& resources_json) const {
+  return Run({"update", "--resources", "-", id}, nullptr, resources_json).status();
+}
+
+Result<std::vector<int>> OciRuntime::Ps(const std::string& id) const {
+  BERTH_ASSIGN_OR_RETURN(Output o, Run({"ps", "--format", "json", id}, nullptr));
+  auto j = nlohmann::json::parse(o.out, nullptr, false);
+  if (!j.is_array()) return Unknown("{} ps: unexpected output {:?}", config_.binary, o.out);
+  std::vector<int> pids;
+  for (const auto& v : j) {
+    if (v.is_number_integer()) pids.push_back(v.get<int>());
+  }
+  return pids;
+}
+
+}  // namespace berth::shim

@@ -1,0 +1,236 @@
+// `berth run` and `berth tasks` end to end against berthd (the tests need only a socket; they
+// passed against containerd 1.6 too when they were written). The image is built by
+// scripts/mkimage (busybox-static), pushed to a loopback registry and pulled with the real ctr.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <pty.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <sstream>
+
+#include "harness.h"
+#include "registry.h"
+
+namespace berth::e2e {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// One daemon, registry and pulled image for the whole suite (starting them is most of the cost).
+class BerthRunE2E : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    // Every ctr and berth call of this process works in its own namespace: tests of other
+    // daemons may run at the same time, and ctr's cgroup path /<namespace>/<id> must not collide.
+    ::unsetenv("BERTH_NAMESPACE");
+    ::setenv("CONTAINERD_NAMESPACE", Namespace().c_str(), 1);
+    dir_ = new TempDir();
+    daemon_ = new Berthd(dir_->path() / "berthd");
+    layout_ = BuildTestImage(dir_->path() / "layout");
+    registry_ = TestRegistry::Start(dir_->path() / "registry").release();
+    if (layout_.empty() || registry_ == nullptr) return;
+    std::string err;
+    if (!registry_->Push(layout_, "latest", "berth/run:1", &err)) {
+      ADD_FAILURE() << err;
+      return;
+    }
+    image_ = registry_->Ref("berth/run:1");
+    auto r = daemon_->Ctr({"images", "pull", "--plain-http", image_});
+    if (r.exit_code != 0) {
+      ADD_FAILURE() << Describe(r);
+      image_.clear();
+    }
+  }
+
+  static void TearDownTestSuite() {
+    // Whatever a failed test left running goes before the daemon does.
+    if (daemon_ != nullptr) {
+      auto tasks = daemon_->Ctr({"tasks", "ls", "-q"});
+      std::istringstream ids(tasks.out);
+      for (std::string id; ids >> id;) daemon_->Ctr({"tasks", "rm", "-f", id});
+      auto containers = daemon_->Ctr({"containers", "ls", "-q"});
+      std::istringstream cids(containers.out);
+      for (std::string id; cids >> id;) daemon_->Ctr({"containers", "rm", id});
+      delete daemon_;
+    }
+    delete registry_;
+    if (dir_ != nullptr) {
+      for (const auto& m : MountsUnder(dir_->path())) e2e::Run({"umount", "-l", m});
+    }
+    delete dir_;
+    EXPECT_THAT(RemoveNamespaceCgroups(Namespace()), ::testing::IsEmpty()) << "container cgroups left behind";
+    daemon_ = nullptr;
+    registry_ = nullptr;
+    dir_ = nullptr;
+  }
+
+  void SetUp() override {
+    if (image_.empty()) GTEST_SKIP() << "no test image (see the suite set-up failure)";
+  }
+
+  static std::string Namespace() { return "berth-run-" + std::to_string(::getpid()); }
+
+  // The daemon's socket: all the tests need.
+  static std::string Socket() { return daemon_->socket().string(); }
+
+  static std::vector<std::string> BerthArgv(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {BerthBin(), "--address", Socket()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+  }
+  static CommandResult Berth(const std::vector<std::string>& args,
+                             std::chrono::milliseconds timeout = 60s) {
+    return e2e::Run(BerthArgv(args), timeout);
+  }
+
+  static inline TempDir* dir_ = nullptr;
+  static inline Berthd* daemon_ = nullptr;
+  static inline TestRegistry* registry_ = nullptr;
+  static inline fs::path layout_;
+  static inline std::string image_;
+};
+
+TEST_F(BerthRunE2E, RunPrintsAndRemovesEverything) {
+  auto r = Berth({"run", "--rm", image_, "t1", "echo", "hello"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(r.out, "hello\n");
+  // --rm: no task, no container, no snapshot keyed t1.
+  EXPECT_THAT(daemon_->Ctr({"containers", "ls", "-q"}).out, Not(HasSubstr("t1")));
+  EXPECT_THAT(daemon_->Ctr({"tasks", "ls", "-q"}).out, Not(HasSubstr("t1")));
+  EXPECT_THAT(daemon_->Ctr({"snapshots", "ls"}).out, Not(HasSubstr("t1")));
+}
+
+TEST_F(BerthRunE2E, ExitCodeIsTheContainers) {
+  auto r = Berth({"run", "--rm", image_, "t2", "sh", "-c", "echo out; echo err >&2; exit 3"});
+  EXPECT_EQ(r.exit_code, 3) << Describe(r);
+  EXPECT_EQ(r.out, "out\n");
+  EXPECT_THAT(r.err, HasSubstr("err\n"));
+}
+
+TEST_F(BerthRunE2E, EnvCwdAndUserAreVisibleInside) {
+  auto r = Berth({"run", "--rm", "--env", "FOO=bar", "--env", "X=1", "--cwd", "/etc", "--user",
+                  "1000:1000", image_, "t3", "sh", "-c", "echo $FOO$X; pwd; id -u; id -g"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(r.out, "bar1\n/etc\n1000\n1000\n");
+}
+
+TEST_F(BerthRunE2E, ContainerRecordCarriesSpecAndRuncOptions) {
+  auto r = Berth({"containers", "create", "--label", "k=v", "--runc-binary", "/usr/sbin/runc",
+                  image_, "c1", "true"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  r = daemon_->Ctr({"containers", "info", "c1"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_THAT(r.out, HasSubstr("\"Name\": \"io.containerd.runc.v2\""));
+  EXPECT_THAT(r.out, HasSubstr("\"k\": \"v\""));
+  EXPECT_THAT(r.out, HasSubstr("\"cgroupsPath\": \"/" + Namespace() + "/c1\""));
+  EXPECT_THAT(r.out, HasSubstr("io.containerd.image.config.stop-signal"));
+  // containerd.runc.v1.Options{binary_name (6): "/usr/sbin/runc"}, as ctr packs it.
+  EXPECT_THAT(r.out, HasSubstr("\"type_url\": \"containerd.runc.v1.Options\""));
+  EXPECT_THAT(r.out, HasSubstr("\"value\": \"Mg4vdXNyL3NiaW4vcnVuYw==\""));
+  // ctr itself can start what berth created.
+  r = daemon_->Ctr({"tasks", "start", "c1"});
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  daemon_->Ctr({"tasks", "rm", "c1"});
+  r = daemon_->Ctr({"containers", "rm", "c1"});
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+}
+
+TEST_F(BerthRunE2E, DetachedTaskVerbs) {
+  auto r = Berth({"run", "-d", image_, "d1", "sleep", "600"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+
+  r = Berth({"tasks", "ls"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_THAT(r.out, HasSubstr("TASK"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("d1 +[0-9]+ +RUNNING"));
+
+  r = Berth({"tasks", "ps", "d1"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_THAT(r.out, ::testing::StartsWith("PID"));
+
+  r = Berth({"tasks", "pause", "d1"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_THAT(Berth({"tasks", "ls"}).out, ::testing::ContainsRegex("d1 +[0-9]+ +PAUSED"));
+  r = Berth({"tasks", "resume", "d1"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_THAT(Berth({"tasks", "ls"}).out, ::testing::ContainsRegex("d1 +[0-9]+ +RUNNING"));
+
+  // Metrics: berth-shim reads the container's cgroups (v1 on this hybrid host).
+  r = Berth({"tasks", "metrics", "d1"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_THAT(r.out, HasSubstr("METRIC"));
+  EXPECT_THAT(r.out, HasSubstr("pids.current"));
+  EXPECT_THAT(r.out, HasSubstr("memory.usage_in_bytes"));
+
+  r = Berth({"tasks", "exec", "--exec-id", "e1", "d1", "sh", "-c", "echo in-exec; exit 5"});
+  EXPECT_EQ(r.exit_code, 5) << Describe(r);
+  EXPECT_EQ(r.out, "in-exec\n");
+
+  // Not stopped yet: a plain rm is refused.
+  r = Berth({"tasks", "rm", "d1"});
+  EXPECT_NE(r.exit_code, 0) << Describe(r);
+
+  r = Berth({"tasks", "kill", "-s", "SIGKILL", "d1"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_TRUE(WaitUntil([&] {
+    return Berth({"tasks", "ls"}).out.find("STOPPED") != std::string::npos;
+  })) << Berth({"tasks", "ls"}).out;
+  r = Berth({"tasks", "rm", "d1"});
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_THAT(Berth({"tasks", "ls"}).out, Not(HasSubstr("d1")));
+  r = daemon_->Ctr({"containers", "rm", "d1"});
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+}
+
+TEST_F(BerthRunE2E, ForceRemoveKillsARunningTask) {
+  ASSERT_EQ(Berth({"run", "-d", image_, "f1", "sleep", "600"}).exit_code, 0);
+  auto r = Berth({"tasks", "rm", "-f", "f1"});
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_THAT(Berth({"tasks", "ls"}).out, Not(HasSubstr("f1")));
+  daemon_->Ctr({"containers", "rm", "f1"});
+}
+
+TEST_F(BerthRunE2E, MissingImageIsAClearError) {
+  auto r = Berth({"run", "--rm", "no/such:image", "m1", "true"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("image no/such:image not found"));
+  EXPECT_THAT(daemon_->Ctr({"containers", "ls", "-q"}).out, Not(HasSubstr("m1")));
+}
+
+TEST_F(BerthRunE2E, TtyGivesATerminal) {
+  // berth under a real pty, as from an interactive shell.
+  auto argv = BerthArgv({"run", "--rm", "-t", image_, "p1", "busybox", "tty"});
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  int master = -1;
+  pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  std::string out;
+  char buf[4096];
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    ssize_t n = ::read(master, buf, sizeof buf);
+    if (n <= 0) break;  // EIO once berth (the last holder of the slave) exits
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(master);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << "\n" << out;
+  EXPECT_THAT(out, ::testing::ContainsRegex("/dev/pts/[0-9]+"));
+  EXPECT_THAT(daemon_->Ctr({"containers", "ls", "-q"}).out, Not(HasSubstr("p1")));
+}
+
+}  // namespace
+}  // namespace berth::e2e
