@@ -66,8 +66,8 @@ Result<ImageParts> LoadImage(client::Client& client, const std::string& ref) {
 }  // namespace
 
 void AddContainerFlags(CLI::App* cmd, ContainerFlags& f) {
-  cmd->add_option("image", f.image, "Image ref (already pulled and unpacked)")->required();
-  cmd->add_option("id", f.id, "Container id")->required();
+  // IMAGE, ID and the command are taken from what follows the flags (see run.cc): declared as
+  // positionals, a command word that is also a berth verb ("ps", "events") would be taken for one.
   // One value per occurrence, so that `--env A=1 IMAGE ID` leaves IMAGE a positional.
   cmd->add_option("--env", f.env, "Environment variable, K=V (repeatable)")
       ->allow_extra_args(false);

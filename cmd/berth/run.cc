@@ -44,7 +44,12 @@ void BindWithCommand(Cli& cli, CLI::App* cmd, const std::shared_ptr<Args>& args,
   cmd->fallthrough(false);
   cmd->prefix_command();
   cmd->callback([&cli, cmd, args, run] {
-    args->flags.command = cmd->remaining();
+    std::vector<std::string> rest = cmd->remaining();
+    if (rest.empty()) throw CLI::RequiredError("IMAGE");
+    if (rest.size() < 2) throw CLI::RequiredError("ID");
+    args->flags.image = rest[0];
+    args->flags.id = rest[1];
+    args->flags.command.assign(rest.begin() + 2, rest.end());
     cli.action = [&cli, args, run] { return run(cli.global, *args); };
   });
 }

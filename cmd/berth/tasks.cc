@@ -319,7 +319,6 @@ void AddTasksCommand(CLI::App& app, Cli& cli) {
 
   auto* exec = group->add_subcommand(
       "exec", "Run another process in a task: tasks exec [flags] ID COMMAND [ARG...]");
-  exec->add_option("id", args->id, "Container id")->required();
   exec->add_option("--exec-id", args->exec_id, "Id of the new process (default: random)");
   exec->add_flag("-t,--tty", args->tty, "Give the process a terminal");
   exec->add_flag("-d,--detach", args->detach, "Leave the process running and return");
@@ -327,7 +326,12 @@ void AddTasksCommand(CLI::App& app, Cli& cli) {
   exec->fallthrough(false);
   exec->prefix_command();
   exec->callback([&cli, exec, args] {
-    args->command = exec->remaining();
+    // ID and the command follow the flags; not a declared positional, so that a command word
+    // that is also a verb ("ps") stays part of the command.
+    std::vector<std::string> rest = exec->remaining();
+    if (rest.empty()) throw CLI::RequiredError("ID");
+    args->id = rest[0];
+    args->command.assign(rest.begin() + 1, rest.end());
     cli.action = [&cli, args] { return RunExec(cli.global, *args); };
   });
 

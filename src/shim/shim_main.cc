@@ -78,9 +78,10 @@ int Fail(std::string_view what, const Status& st) {
 
 // The serving shim: same binary, same identity flags, listener on fd 3, own session.
 Result<pid_t> SpawnServer(const ShimFlags& f, const std::string& bundle, int listen_fd) {
-  // argv[0] names the binary (for ps); the image is /proc/self/exe, this very file.
+  // Executed by its real path, so that the process is named berth-shim (ps -C, pgrep), not "exe".
   std::error_code ec;
   std::string self = fs::read_symlink("/proc/self/exe", ec).string();
+  std::string image = self.empty() ? std::string("/proc/self/exe") : self;
   if (self.empty()) self = "berth-shim";
   std::vector<std::string> args = {self, "-namespace", f.ns, "-id", f.id, "-address", f.address};
   if (!f.publish_binary.empty()) args.insert(args.end(), {"-publish-binary", f.publish_binary});
@@ -104,7 +105,7 @@ Result<pid_t> SpawnServer(const ShimFlags& f, const std::string& bundle, int lis
       _exit(127);
     }
     ::close_range(kListenFd + 1, ~0U, 0);
-    ::execv("/proc/self/exe", argv.data());
+    ::execv(image.c_str(), argv.data());
     _exit(127);
   }
   return pid;

@@ -106,6 +106,15 @@ TEST_F(BerthRunE2E, RunPrintsAndRemovesEverything) {
   EXPECT_THAT(daemon_->Ctr({"snapshots", "ls"}).out, Not(HasSubstr("t1")));
 }
 
+TEST_F(BerthRunE2E, CommandWordsThatAreVerbsStayTheCommand) {
+  auto r = Berth({"run", "--rm", image_, "tv", "echo", "events", "ps", "--help"});
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(r.out, "events ps --help\n");
+  r = Berth({"run", "--rm", image_});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr("ID"));
+}
+
 TEST_F(BerthRunE2E, ExitCodeIsTheContainers) {
   auto r = Berth({"run", "--rm", image_, "t2", "sh", "-c", "echo out; echo err >&2; exit 3"});
   EXPECT_EQ(r.exit_code, 3) << Describe(r);
@@ -171,6 +180,10 @@ TEST_F(BerthRunE2E, DetachedTaskVerbs) {
   r = Berth({"tasks", "exec", "--exec-id", "e1", "d1", "sh", "-c", "echo in-exec; exit 5"});
   EXPECT_EQ(r.exit_code, 5) << Describe(r);
   EXPECT_EQ(r.out, "in-exec\n");
+  // A command word that is also a berth verb ("ps") is the command, not a verb.
+  r = Berth({"tasks", "exec", "--exec-id", "e2", "d1", "ps"});
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_THAT(r.out, HasSubstr("sleep"));
 
   // Not stopped yet: a plain rm is refused.
   r = Berth({"tasks", "rm", "d1"});

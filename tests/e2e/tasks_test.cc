@@ -173,6 +173,9 @@ TEST_F(TasksE2E, DetachedTaskLifecycle) {
   std::string pid = TaskPid(Id("t3"));
   ASSERT_FALSE(pid.empty());
   TrackCgroupOf(pid);
+  // The shim is named berth-shim (ps -C, pgrep -x), not "exe" from a re-exec of /proc/self/exe.
+  auto shims = e2e::Run({"pgrep", "-x", "-a", "berth-shim"});
+  EXPECT_THAT(shims.out, HasSubstr(daemon_->socket().string())) << Describe(shims);
 
   auto exec = daemon_->Ctr({"task", "exec", "--exec-id", "e1", Id("t3"), "ps"});
   EXPECT_EQ(exec.exit_code, 0) << Describe(exec);
