@@ -3,7 +3,8 @@
 # containerd 1.6, both driven by the same /usr/bin/ctr in the same run, then reads, for each
 # daemon: its own RSS (idle before the tasks, and with N tasks), and for its shims (every process
 # whose command line names the daemon's socket: berth-shim / containerd-shim-runc-v2) the mean
-# RSS and PSS (/proc/PID/smaps_rollup) and thread count. Prints both and the ratios.
+# RSS and PSS (/proc/PID/smaps_rollup) and thread count, and the total (all shims' PSS + the
+# daemon's RSS, MiB). Prints both and the ratios.
 #
 # Usage:
 #   bench/density.sh [BUILD_DIR] [options]      (make bench-density builds and passes build/release)
@@ -16,7 +17,8 @@
 #   --tmp DIR            parent of the temp dir (default $TMPDIR or /var/tmp)
 #   --keep               keep the temp dir
 #
-# Runs as root, reads no stdin, loopback only, stops everything it started on exit.
+# Runs as root, reads no stdin (GNU xargs gives each ctr /dev/null), loopback only, stops everything
+# it started on exit.
 set -euo pipefail
 export LC_ALL=C
 export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}" no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}"
@@ -90,10 +92,10 @@ bench_cleanup_hook() {
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 pss_kib() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
 threads() { awk '/^Threads:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
-shims_of() {  # socket path -> pids of processes naming it (the shims), not the daemon itself
+shims_of() {  # socket path -> pids of the shims naming it on their command line
   local sock=$1 p
   for p in $(grep -lsF -- "$sock" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3); do
-    [ "$p" = "${daemon_pid[berthd]:-x}" ] || [ "$p" = "${daemon_pid[containerd]:-x}" ] || echo "$p"
+    case "$(cat "/proc/$p/comm" 2>/dev/null)" in *shim*) echo "$p" ;; esac
   done
 }
 
@@ -114,7 +116,7 @@ for d in "${kinds[@]}"; do
   idle=$(rss_kib "${daemon_pid[$d]}")
   sock=$(sock_of "$dir" "$d")
   seq 1 "$count" | xargs -P "$parallel" -I{} timeout -k 5 120 "$CTR" --address "$sock" --namespace bench \
-    run -d $flags "$ref" "d-{}" sleep 100000 </dev/null >/dev/null 2>>"$dir/run.err" || true
+    run -d $flags "$ref" "d-{}" sleep 100000 >/dev/null 2>>"$dir/run.err" || true
   running=$("$CTR" --address "$sock" --namespace bench task ls 2>/dev/null | awk 'NR > 1 && $3 == "RUNNING"' | wc -l)
   [ "$running" = "$count" ] || { status=1; echo "$prog: $d: only $running of $count running" >&2; head -n 5 "$dir/run.err" >&2; }
   sleep 2  # let start-up allocations settle
@@ -130,13 +132,13 @@ done
 bench_hugetlb_undo
 
 echo
-printf '%-11s %7s %14s %14s %6s %14s %14s %12s %16s\n' daemon tasks "daemon idle MiB" "daemon N MiB" shims \
-  "shim RSS MiB" "shim PSS MiB" "shim threads" "total PSS MiB"
+printf '%-11s %7s %15s %14s %6s %14s %14s %12s %16s\n' daemon tasks "daemon idle MiB" "daemon N MiB" shims \
+  "shim RSS MiB" "shim PSS MiB" "shim threads" "shims PSS+daemon"
 for d in "${kinds[@]}"; do
   read -r running idle busy n rss pss thr <<<"${row[$d]}"
   awk -v d="$d" -v t="$running" -v i="$idle" -v b="$busy" -v n="$n" -v r="$rss" -v p="$pss" -v th="$thr" 'BEGIN {
     nn = (n > 0 ? n : 1)
-    printf "%-11s %7d %14.1f %14.1f %6d %14.2f %14.2f %12.1f %16.1f\n", d, t, i / 1024, b / 1024, n,
+    printf "%-11s %7d %15.1f %14.1f %6d %14.2f %14.2f %12.1f %16.1f\n", d, t, i / 1024, b / 1024, n,
       r / nn / 1024, p / nn / 1024, th / nn, (p + b) / 1024 }'
 done
 if [ -n "${row[berthd]:-}" ] && [ -n "${row[containerd]:-}" ]; then
