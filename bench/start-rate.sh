@@ -1,26 +1,36 @@
 #!/usr/bin/env bash
-# Start-rate benchmark: N containers started concurrently (P at a time) with
-# `ctr run -d IMAGE ID sleep 100000`, into berthd and into containerd 1.6, both driven by the same
-# /usr/bin/ctr in the same run, with runc and with crun. Prints, per daemon and runtime, the
-# per-container start latency (count/min/median/p95/p99/max, ms) and containers/s (N / wall
-# time of the whole batch), and the ratios berthd vs containerd.
+# Start-rate benchmark: N containers running `sleep 100000` started concurrently (P at a time)
+# into berthd and into containerd 1.6, in the same run, with runc and with crun, by two clients:
+#   ctr   one `/usr/bin/ctr run -d IMAGE ID sleep 100000` process per container, P at a time
+#         (what a user sees; each ctr costs ~40-50 ms of Go start-up, the same for both daemons);
+#   load  BUILD_DIR/bench/berth-start-load: one long-lived client (one gRPC channel) with P
+#         threads, each start = container (spec + snapshot) + task with null IO + start, as
+#         `berth run -d` does (what the daemon can do; bench/start_load.cc).
+# Prints, per client, daemon and runtime, the per-container start latency
+# (count/min/median/p95/p99/max, ms) and containers/s (N / wall time of the whole batch), and
+# per client and runtime the ratios berthd vs containerd.
 #
 # Usage:
 #   bench/start-rate.sh [BUILD_DIR] [options]      (make bench-start builds and passes build/release)
 #
-#   BUILD_DIR            where berthd and berth-shim were built (default build/release)
+#   BUILD_DIR            where berthd, berth-shim and bench/berth-start-load were built
+#                        (default build/release)
 #   --count N            containers per batch (default 100)
-#   --parallel P         concurrent ctr invocations (default 10)
+#   --parallel P         concurrent starts: ctr processes, or load threads (default 10)
 #   --runtimes LIST      comma-separated subset of runc,crun (default runc,crun)
 #   --daemons LIST       comma-separated subset of berthd,containerd (default both)
+#   --client ctr|load|both  which client starts the containers (default both)
 #   --tmp DIR            parent of the temp dir (default $TMPDIR or /var/tmp)
 #   --keep               keep the temp dir (logs, roots)
 #
 # Every ctr invocation costs ~40-50 ms of Go start-up on this machine (machine-notes.md), the same
-# for both daemons. Each batch starts from a daemon with no tasks; the tasks are killed and removed
-# (not timed) before the next batch. Runs as root, reads no stdin, loopback only, and stops
-# everything it started on exit (daemons, shims, tasks, registry, mounts, the hugetlb hierarchy
-# it mounted for crun). Exit status: 0 if every start succeeded, 1 otherwise, 2 for usage errors.
+# for both daemons: with `ctr` the CLI dominates; `load` measures the daemons. The load client's
+# latency runs from before its snapshot prepare to the start's return, its wall time from the
+# release of its P threads to the last start (its connect and image lookup are not timed). Each
+# batch starts from a daemon with no tasks; the tasks are killed and removed (not timed) before
+# the next batch. Runs as root, reads no stdin, loopback only, and stops everything it started
+# on exit (daemons, shims, tasks, registry, mounts, the hugetlb hierarchy it mounted for crun).
+# Exit status: 0 if every start succeeded, 1 otherwise, 2 for usage errors.
 set -euo pipefail
 export LC_ALL=C
 export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}" no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}"
@@ -37,6 +47,7 @@ count=100
 parallel=10
 runtimes=runc,crun
 daemons="berthd,containerd"
+client=both
 tmp_parent=${TMPDIR:-/var/tmp}
 keep=0
 build_set=0
@@ -46,6 +57,7 @@ while [ $# -gt 0 ]; do
     --parallel) [ $# -ge 2 ] || usage; parallel=$2; shift 2 ;;
     --runtimes) [ $# -ge 2 ] || usage; runtimes=$2; shift 2 ;;
     --daemons) [ $# -ge 2 ] || usage; daemons=$2; shift 2 ;;
+    --client) [ $# -ge 2 ] || usage; client=$2; shift 2 ;;
     --tmp) [ $# -ge 2 ] || usage; tmp_parent=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     -h|--help) usage ;;
@@ -66,6 +78,10 @@ for r in "${_rs[@]}"; do
   case "$r" in runc|crun) rts+=("$r") ;; *) echo "$prog: --runtimes: unknown $r" >&2; exit 2 ;; esac
 done
 [ "${#kinds[@]}" -ge 1 ] && [ "${#rts[@]}" -ge 1 ] || usage
+case "$client" in
+  ctr) clients=(ctr) ;; load) clients=(load) ;; both) clients=(ctr load) ;;
+  *) echo "$prog: --client: unknown $client (ctr, load or both)" >&2; exit 2 ;;
+esac
 
 [ "$(id -u)" = 0 ] || die "must run as root"
 case "$build" in /*) ;; *) build=$repo/$build ;; esac
@@ -79,6 +95,10 @@ for d in "${kinds[@]}"; do
     containerd) [ -x "$CONTAINERD" ] || die "$CONTAINERD not found (package containerd)" ;;
   esac
 done
+load_bin=$build/bench/berth-start-load
+case "$client" in
+  load|both) [ -x "$load_bin" ] || die "$load_bin is missing; run 'make bench-start' (or 'make build')" ;;
+esac
 for t in timeout docker-registry skopeo xargs awk sort runc; do
   command -v "$t" >/dev/null || die "$t not installed (scripts/setup installs the dependencies)"
 done
@@ -105,10 +125,11 @@ remove_all_tasks() {  # kind dir
     xargs -r -P "$parallel" -I{} timeout -k 5 60 "$CTR" --address "$sock" --namespace bench container rm {} >/dev/null 2>&1 || true
 }
 
-echo "== berth start-rate benchmark: $count x ctr run -d, $parallel at a time, berthd vs containerd"
+echo "== berth start-rate benchmark: $count container starts, $parallel at a time, berthd vs containerd, client: ${clients[*]}"
 echo "machine:     $(nproc) CPUs ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)), kernel $(uname -r)"
 echo "load avg:    $(cut -d' ' -f1-3 /proc/loadavg) (at start)"
 echo "ctr:         $("$CTR" --version)"
+[ "$client" = ctr ] || echo "load:        $load_bin (one client, $parallel threads)"
 for d in "${kinds[@]}"; do
   case "$d" in
     berthd) echo "berthd:      $("$berthd_bin" --version 2>&1 | head -n 1) (shim: berth-shim)" ;;
@@ -125,56 +146,95 @@ done
 echo "image:       $ref (busybox, 1 layer), command: sleep 100000"
 echo
 
-declare -A result=()  # kind/rt -> "count min median p95 p99 max rate failed"
+declare -A result=()  # client/kind/rt -> "count min median p95 p99 max rate failed running"
+
+# One batch with one ctr process per container. Writes $out (one latency in ns, or FAIL, a
+# line) and $err; sets wall_ns.
+batch_ctr() {  # kind sock rt out err
+  local flags="" t0 t1
+  [ "$3" = crun ] && flags="--runc-binary crun"
+  t0=$(now_ns)
+  seq 1 "$count" | xargs -P "$parallel" -I{} bash -c '
+    t0=$(date +%s%N)
+    if timeout -k 5 120 "$0" --address "$1" --namespace bench run -d $2 "$3" "s-$4-{}" sleep 100000 </dev/null >/dev/null 2>>"$5"; then
+      echo $(( $(date +%s%N) - t0 ))
+    else
+      echo FAIL
+    fi' "$CTR" "$2" "$flags" "$ref" "$3" "$5" >>"$4" || true
+  t1=$(now_ns)
+  wall_ns=$((t1 - t0))
+}
+
+# One batch through berth-start-load (containers kept for the running check). Same outputs;
+# its wall time is the one it measured, and the starts missing from $out are failures.
+batch_load() {  # kind sock rt out err
+  local flags=() summary n
+  [ "$3" = crun ] && flags=(--runc-binary crun)
+  timeout -k 5 900 "$load_bin" --address "$2" --namespace bench --image "$ref" --count "$count" \
+    --parallel "$parallel" --prefix "s-$3" --keep --latencies "$4" "${flags[@]}" </dev/null 2>"$5" || true
+  summary=$(grep -o 'summary: .*' "$5" | tail -n 1 || true)
+  wall_ns=$(sed -n 's/.*wall_ns=\([0-9]*\).*/\1/p' <<<"$summary")
+  [ -n "$wall_ns" ] || wall_ns=0
+  n=$(grep -c . "$4" || true)
+  for ((; n < count; n++)); do echo FAIL >>"$4"; done
+  grep -v 'summary: ' "$5" >"$5.tmp" || true
+  mv "$5.tmp" "$5"
+}
+
 status=0
 for rt in "${rts[@]}"; do
   [ "$rt" = crun ] && bench_need_hugetlb
-  for d in "${kinds[@]}"; do
-    dir=$tmp/$d
-    sock=$(sock_of "$dir" "$d")
-    out=$tmp/$d.$rt.lat
-    : >"$out"
-    : >"$tmp/$d.$rt.err"
-    flags=""
-    [ "$rt" = crun ] && flags="--runc-binary crun"
-    t0=$(now_ns)
-    # Each line: one container's start latency in ns, or FAIL.
-    seq 1 "$count" | xargs -P "$parallel" -I{} bash -c '
-      t0=$(date +%s%N)
-      if timeout -k 5 120 "$0" --address "$1" --namespace bench run -d $2 "$3" "s-$4-{}" sleep 100000 </dev/null >/dev/null 2>>"$5"; then
-        echo $(( $(date +%s%N) - t0 ))
-      else
-        echo FAIL
-      fi' "$CTR" "$sock" "$flags" "$ref" "$rt" "$tmp/$d.$rt.err" >>"$out" || true
-    t1=$(now_ns)
-    fails=$(grep -c FAIL "$out" || true)
-    grep -v FAIL "$out" >"$out.ok" || true
-    running=$("$CTR" --address "$sock" --namespace bench task ls 2>/dev/null | awk 'NR > 1 && $3 == "RUNNING"' | wc -l)
-    read -r n mn md p95 p99 mx < <(bench_stats_ms "$out.ok")
-    rate=$(awk -v n="$n" -v ns="$((t1 - t0))" 'BEGIN { printf "%.1f", n / (ns / 1e9) }')
-    result[$d/$rt]="$n $mn $md $p95 $p99 $mx $rate $fails $running"
-    if [ "$fails" != 0 ] || [ "$running" != "$count" ]; then
-      status=1
-      echo "$prog: $d/$rt: $fails starts failed, $running of $count running; first errors:" >&2
-      head -n 5 "$tmp/$d.$rt.err" | sed 's/^/  /' >&2
-    fi
-    remove_all_tasks "$d" "$dir"
+  for c in "${clients[@]}"; do
+    for d in "${kinds[@]}"; do
+      dir=$tmp/$d
+      sock=$(sock_of "$dir" "$d")
+      out=$tmp/$c.$d.$rt.lat
+      err=$tmp/$c.$d.$rt.err
+      : >"$out"
+      : >"$err"
+      "batch_$c" "$d" "$sock" "$rt" "$out" "$err"
+      fails=$(grep -c FAIL "$out" || true)
+      grep -v FAIL "$out" >"$out.ok" || true
+      running=$("$CTR" --address "$sock" --namespace bench task ls 2>/dev/null | awk 'NR > 1 && $3 == "RUNNING"' | wc -l)
+      read -r n mn md p95 p99 mx < <(bench_stats_ms "$out.ok")
+      rate=$(awk -v n="$n" -v ns="$wall_ns" 'BEGIN { if (ns > 0) printf "%.1f", n / (ns / 1e9); else print "-" }')
+      result[$c/$d/$rt]="$n $mn $md $p95 $p99 $mx $rate $fails $running"
+      if [ "$fails" != 0 ] || [ "$running" != "$count" ]; then
+        status=1
+        echo "$prog: $c/$d/$rt: $fails starts failed, $running of $count running; first errors:" >&2
+        head -n 5 "$err" | sed 's/^/  /' >&2
+      fi
+      if [ "$c" = load ]; then
+        timeout -k 5 600 "$load_bin" --address "$sock" --namespace bench --parallel "$parallel" \
+          --prefix "s-$rt" --cleanup </dev/null >/dev/null 2>>"$err" || true
+      fi
+      remove_all_tasks "$d" "$dir"
+    done
   done
   [ "$rt" = crun ] && bench_hugetlb_undo
 done
 
 echo "load avg:    $(cut -d' ' -f1-3 /proc/loadavg) (at end)"
-printf '%-11s %-5s %6s %8s %9s %8s %8s %8s %12s %6s\n' daemon rt count "min ms" "median ms" "p95 ms" "p99 ms" "max ms" "containers/s" failed
+printf '%-6s %-11s %-5s %6s %8s %9s %8s %8s %8s %12s %6s\n' client daemon rt count "min ms" "median ms" "p95 ms" "p99 ms" "max ms" "containers/s" failed
 for rt in "${rts[@]}"; do
-  for d in "${kinds[@]}"; do
-    read -r n mn md p95 p99 mx rate fails running <<<"${result[$d/$rt]}"
-    printf '%-11s %-5s %6s %8s %9s %8s %8s %8s %12s %6s\n' "$d" "$rt" "$n" "$mn" "$md" "$p95" "$p99" "$mx" "$rate" "$fails"
+  for c in "${clients[@]}"; do
+    for d in "${kinds[@]}"; do
+      read -r n mn md p95 p99 mx rate fails running <<<"${result[$c/$d/$rt]}"
+      printf '%-6s %-11s %-5s %6s %8s %9s %8s %8s %8s %12s %6s\n' "$c" "$d" "$rt" "$n" "$mn" "$md" "$p95" "$p99" "$mx" "$rate" "$fails"
+    done
   done
-  if [ -n "${result[berthd/$rt]:-}" ] && [ -n "${result[containerd/$rt]:-}" ]; then
-    read -r _ _ bmd _ _ _ brate _ _ <<<"${result[berthd/$rt]}"
-    read -r _ _ cmd _ _ _ crate _ _ <<<"${result[containerd/$rt]}"
-    awk -v bm="$bmd" -v cm="$cmd" -v br="$brate" -v cr="$crate" -v rt="$rt" 'BEGIN {
-      printf "%s: containers/s berthd/containerd %.2fx, median latency containerd/berthd %.2fx\n", rt, br / cr, cm / bm }'
-  fi
+done
+for rt in "${rts[@]}"; do
+  for c in "${clients[@]}"; do
+    [ -n "${result[$c/berthd/$rt]:-}" ] && [ -n "${result[$c/containerd/$rt]:-}" ] || continue
+    read -r bn _ bmd _ _ _ brate _ _ <<<"${result[$c/berthd/$rt]}"
+    read -r cn _ cmd _ _ _ crate _ _ <<<"${result[$c/containerd/$rt]}"
+    if [ "$bn" = 0 ] || [ "$cn" = 0 ] || [ "$brate" = - ] || [ "$crate" = - ]; then
+      echo "$c/$rt: no ratios (a batch had no successful start)"
+      continue
+    fi
+    awk -v bm="$bmd" -v cm="$cmd" -v br="$brate" -v cr="$crate" -v rt="$rt" -v c="$c" 'BEGIN {
+      printf "%s/%s: containers/s berthd/containerd %.2fx, median latency containerd/berthd %.2fx\n", c, rt, br / cr, cm / bm }'
+  done
 done
 exit "$status"

@@ -103,6 +103,12 @@ class TasksE2E : public BerthdTest {
     for (const auto& c : cgroups_) {
       EXPECT_FALSE(fs::exists(c)) << "cgroup left behind: " << c;
     }
+    // ctr keeps its stdio fifos in /run/containerd/fifo/<random>/<id>-stdout...; none of ours stay.
+    std::error_code ec;
+    std::string mine = "-" + std::to_string(::getpid()) + "-std";
+    for (const auto& d : fs::recursive_directory_iterator("/run/containerd/fifo", ec)) {
+      EXPECT_EQ(d.path().filename().string().find(mine), std::string::npos) << "fifo left behind: " << d.path();
+    }
   }
 
   // Remembers the cgroups a task uses (memory controller), to check they are gone at the end.
