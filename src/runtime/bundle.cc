@@ -1,14 +1,12 @@
 #include "runtime/bundle.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
 
 #include "common/identifiers.h"
 #include "common/logging.h"
+#include "content/files.h"
 #include "mount/mount.h"
 
 namespace berth::runtime {
@@ -17,38 +15,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-Status WriteFileAtomic(const fs::path& path, std::string_view data, mode_t mode) {
-  fs::path tmp = path;
-  tmp += ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return ErrnoStatus(fmt::format("create {}", tmp.string()), errno);
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return ErrnoStatus(fmt::format("write {}", tmp.string()), err);
-    }
-    off += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    return ErrnoStatus(fmt::format("rename {}", path.string()), errno);
-  }
-  return Status::Ok();
-}
-
-Result<std::string> ReadSmallFile(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) {
-    if (!fs::exists(path)) return NotFound("{} does not exist", path.string());
-    return Unknown("cannot read {}", path.string());
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
+// The shim writes these files with a trailing newline.
+Result<std::string> ReadTrimmed(const fs::path& path) {
+  BERTH_ASSIGN_OR_RETURN(std::string s, content::files::ReadSmall(path));
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;
 }
@@ -76,7 +45,7 @@ Result<Bundle> Bundle::Create(const fs::path& tasks_root, std::string_view ns, s
   if (::mkfifo(b.log_fifo().c_str(), 0700) != 0) {
     return fail(ErrnoStatus(fmt::format("mkfifo {}", b.log_fifo().string()), errno));
   }
-  if (Status s = WriteFileAtomic(b.path / "config.json", spec_json, 0644); !s.ok()) return fail(s);
+  if (Status s = content::files::WriteAtomic(b.path / "config.json", spec_json); !s.ok()) return fail(s);
   return b;
 }
 
@@ -103,12 +72,12 @@ Result<std::vector<Bundle>> Bundle::LoadAll(const fs::path& tasks_root) {
   return out;
 }
 
-Result<std::string> Bundle::ReadAddress() const { return ReadSmallFile(path / "address"); }
+Result<std::string> Bundle::ReadAddress() const { return ReadTrimmed(path / "address"); }
 
-Result<std::string> Bundle::ReadShimBinary() const { return ReadSmallFile(path / "shim-binary-path"); }
+Result<std::string> Bundle::ReadShimBinary() const { return ReadTrimmed(path / "shim-binary-path"); }
 
 Status Bundle::WriteShimBinary(const std::string& binary) const {
-  return WriteFileAtomic(path / "shim-binary-path", binary, 0600);
+  return content::files::WriteAtomic(path / "shim-binary-path", binary);
 }
 
 Status Bundle::Delete() const {
