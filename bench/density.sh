@@ -75,14 +75,6 @@ tmp=$(cd -- "$tmp" && pwd -P)
 registry_started=0
 . "$here/lib/daemons.sh"
 . "$here/lib/image.sh"
-remove_all_tasks() {  # kind dir
-  local sock
-  sock=$(sock_of "$2" "$1")
-  "$CTR" --address "$sock" --namespace bench task ls -q 2>/dev/null |
-    xargs -r -P "$parallel" -I{} timeout -k 5 60 "$CTR" --address "$sock" --namespace bench task rm -f {} >/dev/null 2>&1 || true
-  "$CTR" --address "$sock" --namespace bench container ls -q 2>/dev/null |
-    xargs -r -P "$parallel" -I{} timeout -k 5 60 "$CTR" --address "$sock" --namespace bench container rm {} >/dev/null 2>&1 || true
-}
 bench_cleanup_hook() {
   local k
   for k in "${!daemon_pid[@]}"; do remove_all_tasks "$k" "$tmp/$k" >/dev/null 2>&1 || true; done

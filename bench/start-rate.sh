@@ -115,16 +115,6 @@ bench_cleanup_hook() {
   bench_hugetlb_undo
 }
 
-# Kills and removes every task and container of a daemon (namespace bench), P at a time.
-remove_all_tasks() {  # kind dir
-  local sock
-  sock=$(sock_of "$2" "$1")
-  "$CTR" --address "$sock" --namespace bench task ls -q 2>/dev/null |
-    xargs -r -P "$parallel" -I{} timeout -k 5 60 "$CTR" --address "$sock" --namespace bench task rm -f {} >/dev/null 2>&1 || true
-  "$CTR" --address "$sock" --namespace bench container ls -q 2>/dev/null |
-    xargs -r -P "$parallel" -I{} timeout -k 5 60 "$CTR" --address "$sock" --namespace bench container rm {} >/dev/null 2>&1 || true
-}
-
 echo "== berth start-rate benchmark: $count container starts, $parallel at a time, berthd vs containerd, client: ${clients[*]}"
 echo "machine:     $(nproc) CPUs ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)), kernel $(uname -r)"
 echo "load avg:    $(cut -d' ' -f1-3 /proc/loadavg) (at start)"

@@ -1,5 +1,5 @@
-# Shared by the bench/ scripts: a small busybox image (scripts/mkimage) in a loopback registry,
-# pulled into a daemon. Needs the variables of daemons.sh; sets `ref` (the image reference).
+# Shared by the bench/ scripts that run containers: a small busybox image (scripts/mkimage) in a
+# loopback registry, pulled into a daemon; removing every task; crun's hugetlb hierarchy; stats. Needs the variables of daemons.sh; sets `ref` (the image reference).
 # Call bench_image_setup once, then bench_image_pull KIND DIR for each daemon.
 
 bench_image_setup() {
@@ -15,6 +15,17 @@ bench_image_setup() {
 bench_image_pull() {  # kind dir
   timeout -k 5 300 "$CTR" --address "$(sock_of "$2" "$1")" --namespace bench images pull --plain-http "$ref" \
     </dev/null >"$2/pull.log" 2>&1 || { cat "$2/pull.log" >&2; die "$1: pull of $ref failed"; }
+}
+
+# Kills and removes every task and container of a daemon in namespace bench, $parallel at a time
+# (default 10). Not timed.
+remove_all_tasks() {  # kind dir
+  local sock
+  sock=$(sock_of "$2" "$1")
+  "$CTR" --address "$sock" --namespace bench task ls -q 2>/dev/null |
+    xargs -r -P "${parallel:-10}" -I{} timeout -k 5 60 "$CTR" --address "$sock" --namespace bench task rm -f {} >/dev/null 2>&1 || true
+  "$CTR" --address "$sock" --namespace bench container ls -q 2>/dev/null |
+    xargs -r -P "${parallel:-10}" -I{} timeout -k 5 60 "$CTR" --address "$sock" --namespace bench container rm {} >/dev/null 2>&1 || true
 }
 
 # crun refuses a hybrid cgroup host until a v1 hugetlb hierarchy exists (machine-notes.md);
