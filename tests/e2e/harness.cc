@@ -320,6 +320,20 @@ void BerthdTest::TearDown() {
   dir_.reset();
 }
 
+std::vector<std::string> ProcessesMentioning(const std::string& needle) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  const std::string self = std::to_string(::getpid());
+  for (const auto& e : fs::directory_iterator("/proc", ec)) {
+    std::string pid = e.path().filename().string();
+    if (pid == self || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string cmd = ReadFile(e.path() / "cmdline");
+    std::replace(cmd.begin(), cmd.end(), '\0', ' ');
+    if (cmd.find(needle) != std::string::npos) out.push_back(pid + " " + cmd);
+  }
+  return out;
+}
+
 std::vector<std::string> RemoveNamespaceCgroups(const std::string& ns) {
   std::vector<std::string> left;
   std::error_code ec;

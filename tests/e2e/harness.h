@@ -119,6 +119,10 @@ std::string ReadFile(const std::filesystem::path& p);
 // Occurrences of `needle` in `text` (e.g. a log line the daemon writes once per event).
 size_t Count(std::string_view text, std::string_view needle);
 
+// Live processes (other than this one) whose command line mentions `needle` (e.g. a daemon's
+// socket path, which its shims carry): "PID command line" each.
+std::vector<std::string> ProcessesMentioning(const std::string& needle);
+
 // Removes the per-namespace parent cgroups (/sys/fs/cgroup/<controller>/<ns>, and the cgroup2
 // one) that runc leaves after the last container of namespace `ns` is gone (ctr's cgroup path is
 // /<ns>/<id>). Returns the ones that could not be removed because containers' cgroups are still

@@ -44,20 +44,6 @@ bool HaveBinary(const std::string& name) {
   return Run({"sh", "-c", "command -v " + name}).exit_code == 0;
 }
 
-// Live processes whose command line mentions `needle`.
-int ProcessesMatching(const std::string& needle) {
-  int n = 0;
-  for (const auto& e : fs::directory_iterator("/proc")) {
-    std::string name = e.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::string cmd = ReadFile(e.path() / "cmdline");
-    for (char& c : cmd) {
-      if (c == '\0') c = ' ';
-    }
-    if (cmd.find(needle) != std::string::npos) ++n;
-  }
-  return n;
-}
 
 class ShimContainerdTest : public ::testing::Test {
  protected:
@@ -97,7 +83,7 @@ class ShimContainerdTest : public ::testing::Test {
     std::istringstream cids(containers.out);
     for (std::string id; cids >> id;) Ctr({"containers", "rm", id});
     // A shim exits by itself shortly after its task is deleted.
-    EXPECT_TRUE(WaitUntil([] { return ProcessesMatching("-namespace " + kNs) == 0; }, 15s))
+    EXPECT_TRUE(WaitUntil([] { return ProcessesMentioning("-namespace " + kNs).empty(); }, 15s))
         << "berth-shim processes left behind";
     daemon_->Stop();
     EXPECT_TRUE(MountsUnder(dir_->path()).empty());

@@ -42,16 +42,6 @@ std::map<std::string, std::string> TaskStatuses(const std::string& ls_output) {
   return out;
 }
 
-// Processes whose command line mentions `needle` (e.g. a daemon's socket path).
-std::vector<std::string> ProcessesMentioning(const std::string& needle) {
-  auto r = e2e::Run({"pgrep", "-a", "-f", needle});
-  std::vector<std::string> out;
-  std::istringstream in(r.out);
-  for (std::string line; std::getline(in, line);) {
-    if (line.find("pgrep") == std::string::npos) out.push_back(line);
-  }
-  return out;
-}
 
 // The image every test runs, pulled from a loopback registry once per suite.
 class TasksE2E : public BerthdTest {
