@@ -20,15 +20,9 @@
 # Runs as root, reads no stdin (GNU xargs gives each ctr /dev/null), loopback only, stops everything
 # it started on exit.
 set -euo pipefail
-export LC_ALL=C
-export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}" no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}"
-unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy
-
 prog=density.sh
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
-repo=$(cd -- "$here/.." && pwd -P)
-die() { echo "$prog: $*" >&2; exit 1; }
-usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0" >&2; exit 2; }
+. "$here/lib/prelude.sh"
 
 build=build/release
 count=50

@@ -32,15 +32,9 @@
 # on exit (daemons, shims, tasks, registry, mounts, the hugetlb hierarchy it mounted for crun).
 # Exit status: 0 if every start succeeded, 1 otherwise, 2 for usage errors.
 set -euo pipefail
-export LC_ALL=C
-export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}" no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}"
-unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy
-
 prog=start-rate.sh
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
-repo=$(cd -- "$here/.." && pwd -P)
-die() { echo "$prog: $*" >&2; exit 1; }
-usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0" >&2; exit 2; }
+. "$here/lib/prelude.sh"
 
 build=build/release
 count=100
@@ -65,7 +59,6 @@ while [ $# -gt 0 ]; do
     *) [ "$build_set" = 0 ] || usage; build=$1; build_set=1; shift ;;
   esac
 done
-isint() { [[ "$1" =~ ^[0-9]+$ ]]; }
 isint "$count" && [ "$count" -ge 1 ] || { echo "$prog: --count must be >= 1" >&2; exit 2; }
 isint "$parallel" && [ "$parallel" -ge 1 ] || { echo "$prog: --parallel must be >= 1" >&2; exit 2; }
 kinds=(); rts=()

@@ -31,15 +31,9 @@
 # unused snapshotters disabled); the system containerd's socket and root are never touched.
 # Exit status: 0 when every pull of every daemon succeeded, 1 otherwise, 2 for usage errors.
 set -euo pipefail
-export LC_ALL=C
-export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}" no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}"
-unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy
-
 prog=unpack.sh
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
-repo=$(cd -- "$here/.." && pwd -P)
-die() { echo "$prog: $*" >&2; exit 1; }
-usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0" >&2; exit 2; }
+. "$here/lib/prelude.sh"
 
 build=build/release
 runs=3
@@ -74,7 +68,6 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-isint() { [[ "$1" =~ ^[0-9]+$ ]]; }
 isint "$runs" && [ "$runs" -ge 1 ] || { echo "$prog: --runs must be >= 1" >&2; exit 2; }
 isint "$big_mb" && [ "$big_mb" -ge 1 ] || { echo "$prog: --big-mb must be >= 1" >&2; exit 2; }
 isint "$big_layers" && [ "$big_layers" -ge 1 ] || { echo "$prog: --big-layers must be >= 1" >&2; exit 2; }
