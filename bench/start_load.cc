@@ -36,8 +36,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include "berth/image_rootfs.h"
-#include "berth/image_walk.h"
+#include "images/rootfs.h"
+#include "images/walk.h"
 #include "client/client.h"
 #include "client/container_spec.h"
 #include "common/labels.h"
@@ -94,15 +94,15 @@ std::string RandomHex(size_t bytes) {
 
 Result<ImageParts> LoadImage(client::Client& client, const std::string& ref) {
   BERTH_ASSIGN_OR_RETURN(auto image, client.GetImage(ref));
-  cli::FetchBlob fetch = [&client](const cli::BlobDescriptor& d) {
+  images::FetchBlob fetch = [&client](const images::BlobDescriptor& d) {
     return client.ReadContentBlob(d.digest);
   };
-  cli::BlobDescriptor target{image.target.media_type, image.target.digest, image.target.size, {}};
-  BERTH_ASSIGN_OR_RETURN(auto manifest, cli::ResolveManifest(target, cli::HostPlatform(), fetch));
+  images::BlobDescriptor target{image.target.media_type, image.target.digest, image.target.size, {}};
+  BERTH_ASSIGN_OR_RETURN(auto manifest, images::ResolveManifest(target, images::HostPlatform(), fetch));
   BERTH_ASSIGN_OR_RETURN(auto config_blob, fetch(manifest.config));
-  BERTH_ASSIGN_OR_RETURN(auto diff_ids, cli::ConfigDiffIds(config_blob));
+  BERTH_ASSIGN_OR_RETURN(auto diff_ids, images::ConfigDiffIds(config_blob));
   BERTH_ASSIGN_OR_RETURN(auto config, oci::ParseImageConfig(config_blob));
-  std::string chain_id = cli::ChainId(diff_ids);
+  std::string chain_id = images::ChainId(diff_ids);
   if (auto parent = client.StatSnapshot(kSnapshotter, chain_id); !parent.ok()) {
     return parent.status().Wrap(fmt::format("image {} unpacked in {} (snapshot {})", ref,
                                             kSnapshotter, chain_id));

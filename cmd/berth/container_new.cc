@@ -4,8 +4,8 @@
 
 #include <chrono>
 
-#include "berth/image_rootfs.h"
-#include "berth/image_walk.h"
+#include "images/rootfs.h"
+#include "images/walk.h"
 #include "common/labels.h"
 #include "common/logging.h"
 #include "berth/human.h"
@@ -16,6 +16,7 @@
 #include "oci/mount_flag.h"
 
 namespace berth::cli {
+using namespace ::berth::images;  // the image model (src/images) is the CLI's vocabulary
 namespace {
 
 // containerd's lease expiry label: a lease left by a crash goes after a day.

@@ -8,12 +8,13 @@
 #include <memory>
 
 #include "berth/cli.h"
-#include "berth/image_rootfs.h"
-#include "berth/image_walk.h"
+#include "images/rootfs.h"
+#include "images/walk.h"
 #include "common/logging.h"
 #include "mount/mount.h"
 
 namespace berth::cli {
+using namespace ::berth::images;  // the image model (src/images) is the CLI's vocabulary
 namespace {
 
 namespace fs = std::filesystem;

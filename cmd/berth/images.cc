@@ -9,12 +9,13 @@
 
 #include "berth/cli.h"
 #include "berth/human.h"
-#include "berth/image_walk.h"
+#include "images/walk.h"
 #include "berth/label_update.h"
 #include "berth/output.h"
 #include "common/logging.h"
 
 namespace berth::cli {
+using namespace ::berth::images;  // the image model (src/images) is the CLI's vocabulary
 namespace {
 
 struct ImageArgs {

@@ -1,5 +1,5 @@
 // Manifest walking for `berth images ls/check` (cmd/berth/image_walk.h), over blobs in a map.
-#include "berth/image_walk.h"
+#include "images/walk.h"
 
 #include <gtest/gtest.h>
 
@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 namespace berth::cli {
+using namespace ::berth::images;  // the image model (src/images) is the CLI's vocabulary
 namespace {
 
 using nlohmann::json;

@@ -1,4 +1,4 @@
-#include "berth/image_walk.h"
+#include "images/walk.h"
 
 #include <sys/utsname.h>
 
@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace berth::cli {
+namespace berth::images {
 namespace {
 
 using nlohmann::json;
@@ -311,4 +311,4 @@ Result<std::vector<Platform>> ImagePlatforms(const BlobDescriptor& target, const
   return out;
 }
 
-}  // namespace berth::cli
+}  // namespace berth::images

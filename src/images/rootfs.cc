@@ -1,10 +1,10 @@
-#include "berth/image_rootfs.h"
+#include "images/rootfs.h"
 
 #include <openssl/evp.h>
 
 #include <nlohmann/json.hpp>
 
-namespace berth::cli {
+namespace berth::images {
 
 std::string Sha256Digest(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -58,4 +58,4 @@ std::string MountLeaseId(const std::string& target) {
   return "berth-mount-" + Sha256Digest(target).substr(7, 16);
 }
 
-}  // namespace berth::cli
+}  // namespace berth::images

@@ -1,12 +1,13 @@
 // Diff ids, chain ids and mount lease ids for `berth images mount` (cmd/berth/image_rootfs.h),
 // and platform parsing. Expected digests computed independently with sha256sum(1).
-#include "berth/image_rootfs.h"
+#include "images/rootfs.h"
 
 #include <gtest/gtest.h>
 
-#include "berth/image_walk.h"
+#include "images/walk.h"
 
 namespace berth::cli {
+using namespace ::berth::images;  // the image model (src/images) is the CLI's vocabulary
 namespace {
 
 constexpr const char* kA = "sha256:c6f988f4874bb0add23a778f753c65efe992244e148a1d2ec2a8b664fb66bbd1";

@@ -9,7 +9,7 @@
 
 #include "common/status.h"
 
-namespace berth::cli {
+namespace berth::images {
 
 // "sha256:<hex>" of `data`.
 std::string Sha256Digest(std::string_view data);
@@ -27,4 +27,4 @@ std::string ChainId(const std::vector<std::string>& diff_ids);
 // first 16 hex digits of the path's sha256 (a path is no valid lease id).
 std::string MountLeaseId(const std::string& target);
 
-}  // namespace berth::cli
+}  // namespace berth::images

@@ -13,7 +13,7 @@
 
 #include "common/status.h"
 
-namespace berth::cli {
+namespace berth::images {
 
 inline constexpr std::string_view kOciIndex = "application/vnd.oci.image.index.v1+json";
 inline constexpr std::string_view kDockerManifestList =
@@ -95,4 +95,4 @@ int64_t ImageSize(const BlobDescriptor& target, const Platform& platform, const 
 // images.Platforms: the platforms an index names, or for a manifest its config's os/arch.
 Result<std::vector<Platform>> ImagePlatforms(const BlobDescriptor& target, const FetchBlob& fetch);
 
-}  // namespace berth::cli
+}  // namespace berth::images
