@@ -192,6 +192,15 @@ class Client {
                                                   const std::vector<std::string>& filters = {});
   Result<SnapshotUsage> GetSnapshotUsage(const std::string& snapshotter, const std::string& key);
 
+  // Diff service (diff.cc). ApplyDiff unpacks the layer blob `layer` onto `mounts` (an active
+  // snapshot's) and returns the descriptor of the uncompressed layer (its digest is the diff
+  // id). CompareDiff writes the changes from `lower` to `upper` as a layer blob and returns its
+  // descriptor (media type "" for the daemon's default, gzip; `ref` "" for a random one).
+  Result<Descriptor> ApplyDiff(const Descriptor& layer, const std::vector<Mount>& mounts);
+  Result<Descriptor> CompareDiff(const std::vector<Mount>& lower, const std::vector<Mount>& upper,
+                                 const std::string& media_type = "", const std::string& ref = "",
+                                 const labels::Labels& labels = {});
+
   // Tasks service (tasks.cc). An empty exec_id names the task's init process. Wait has no
   // deadline; Cancel() ends it (kCanceled).
   // Creates the task of a container (its process created, not started); returns its pid.

@@ -8,6 +8,7 @@
 #include "client/client.h"
 #include "github.com/containerd/containerd/api/services/containers/v1/containers.grpc.pb.h"
 #include "github.com/containerd/containerd/api/services/content/v1/content.grpc.pb.h"
+#include "github.com/containerd/containerd/api/services/diff/v1/diff.grpc.pb.h"
 #include "github.com/containerd/containerd/api/services/events/v1/events.grpc.pb.h"
 #include "github.com/containerd/containerd/api/services/images/v1/images.grpc.pb.h"
 #include "github.com/containerd/containerd/api/services/introspection/v1/introspection.grpc.pb.h"
@@ -21,6 +22,7 @@ namespace berth::client {
 
 namespace containersv1 = containerd::services::containers::v1;
 namespace contentv1 = containerd::services::content::v1;
+namespace diffv1 = containerd::services::diff::v1;
 namespace eventsv1 = containerd::services::events::v1;
 namespace imagesv1 = containerd::services::images::v1;
 namespace introspectionv1 = containerd::services::introspection::v1;
@@ -41,7 +43,8 @@ struct Client::Stubs {
         leases(leasesv1::Leases::NewStub(channel)),
         containers(containersv1::Containers::NewStub(channel)),
         snapshots(snapshotsv1::Snapshots::NewStub(channel)),
-        tasks(tasksv1::Tasks::NewStub(channel)) {}
+        tasks(tasksv1::Tasks::NewStub(channel)),
+        diff(diffv1::Diff::NewStub(channel)) {}
 
   std::unique_ptr<versionv1::Version::Stub> version;
   std::unique_ptr<introspectionv1::Introspection::Stub> introspection;
@@ -53,6 +56,7 @@ struct Client::Stubs {
   std::unique_ptr<containersv1::Containers::Stub> containers;
   std::unique_ptr<snapshotsv1::Snapshots::Stub> snapshots;
   std::unique_ptr<tasksv1::Tasks::Stub> tasks;
+  std::unique_ptr<diffv1::Diff::Stub> diff;
 };
 
 }  // namespace berth::client

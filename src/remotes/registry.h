@@ -1,0 +1,120 @@
+// A registry client on libcurl speaking the OCI distribution spec (and Docker's registry v2):
+// resolve tags to manifest or index descriptors, fetch manifests and blobs (Range resume,
+// retries with backoff), and push blobs (existence check, cross-repo mount, upload) and
+// manifests. Authentication follows the WWW-Authenticate challenge: Basic with the host's
+// credentials, or Bearer with a token fetched from the realm (with credentials when there are
+// any, anonymously otherwise) and cached per scope.
+//
+// One Registry per host; its methods are thread-safe (each call uses its own curl handle, the
+// token cache is shared), so blobs can be fetched in parallel from several threads.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "remotes/credentials.h"
+#include "remotes/reference.h"
+
+namespace berth::remotes {
+
+// The media types a resolve accepts (Accept header), in preference order.
+inline constexpr std::string_view kManifestAcceptTypes[] = {
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+};
+
+struct Descriptor {
+  std::string media_type;
+  std::string digest;  // "sha256:<hex>"
+  int64_t size = 0;
+};
+
+struct RegistryOptions {
+  bool plain_http = false;   // http:// instead of https://
+  bool skip_verify = false;  // https without certificate verification
+  std::string ca_file;       // extra CA bundle (PEM) for https; "" for the system's
+  CredentialsFn credentials;  // nullptr: anonymous
+  int retries = 3;            // attempts after the first for transient failures (connection
+                              // errors, 429, 5xx), each after backoff * 2^n
+  std::chrono::milliseconds backoff{200};
+  std::chrono::seconds connect_timeout{30};
+  // A transfer slower than 1 KiB/s for this long is aborted (and retried).
+  std::chrono::seconds low_speed_time{60};
+  std::string user_agent = "berth";
+};
+
+// Receives the bytes of a blob in order; an error Status aborts the transfer with it.
+using BlobSink = std::function<Status(std::string_view data)>;
+// Supplies the bytes of a blob to push: fills `buf` with up to `buf.size()` bytes and returns
+// how many (0 at the end), or an error.
+using BlobSource = std::function<Result<size_t>(std::span<char> buf)>;
+
+// Errors map to containerd's kinds, and their messages name the reference or digest and the
+// registry host:
+//   401, 403 (after one authentication attempt)  -> kFailedPrecondition "...: unauthorized"
+//   404                                          -> kNotFound
+//   connection / TLS / timeout after retries     -> kUnavailable (with curl's message)
+//   digest or size mismatch                      -> kFailedPrecondition
+//   other HTTP statuses                          -> kUnknown, with the registry's error text
+class Registry {
+ public:
+  // `host` as in a reference's domain ("127.0.0.1:5000", "docker.io" is mapped by RegistryHost).
+  static Result<std::unique_ptr<Registry>> Open(std::string host, RegistryOptions options);
+  ~Registry();
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+
+  const std::string& host() const;
+
+  // The descriptor `ref` names (HEAD /v2/<path>/manifests/<object>, falling back to GET when
+  // HEAD gives no digest or size; the digest is checked when `ref` has one).
+  Result<Descriptor> Resolve(const Reference& ref);
+
+  // A manifest or index by digest (GET /manifests/<digest>); the bytes are verified against
+  // desc.digest and desc.size (size capped at 4 MiB). media_type of the answer is kept in
+  // `media_type_out` when given.
+  Result<std::string> FetchManifest(const std::string& repository_path, const Descriptor& desc,
+                                    std::string* media_type_out = nullptr);
+
+  // Streams blob bytes [offset, desc.size) to `sink` (GET /blobs/<digest> with a Range header
+  // when offset > 0; a registry that ignores Range is handled by skipping the first `offset`
+  // bytes). Transient failures are retried from where the sink has got to. The caller checks
+  // the digest (the content store does on commit); the byte count is checked here.
+  Status FetchBlob(const std::string& repository_path, const Descriptor& desc, int64_t offset,
+                   const BlobSink& sink);
+
+  // Whether the repository has the blob (HEAD /blobs/<digest>).
+  Result<bool> BlobExists(const std::string& repository_path, const std::string& digest);
+
+  // Cross-repository mount (POST /blobs/uploads/?mount=<digest>&from=<repo>): true when the
+  // registry mounted it, false when it did not (the caller then uploads).
+  Result<bool> MountBlob(const std::string& repository_path, const std::string& from_path,
+                         const std::string& digest);
+
+  // Uploads a blob: POST /blobs/uploads/ then a single PUT ?digest= with the body
+  // (monolithic) when desc.size <= chunk_size, else PATCH chunks of chunk_size and a final PUT.
+  Status PushBlob(const std::string& repository_path, const Descriptor& desc,
+                  const BlobSource& source, int64_t chunk_size = 64 << 20);
+
+  // PUT /manifests/<tag or digest> with Content-Type = media_type; checks the digest the
+  // registry answers (Docker-Content-Digest) equals the bytes' digest.
+  Status PushManifest(const std::string& repository_path, const std::string& tag_or_digest,
+                      const std::string& media_type, std::string_view manifest);
+
+ private:
+  struct Impl;
+  explicit Registry(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace berth::remotes
