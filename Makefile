@@ -4,7 +4,7 @@ BUILD_TEST    ?= build/asan
 JOBS          ?= $(shell nproc)
 GENERATOR     := -G Ninja
 
-.PHONY: all setup build build-test test unit e2e demo bench bench-start bench-density clean
+.PHONY: all setup build build-test test unit e2e demo bench bench-pull bench-start bench-density clean
 
 all: build
 
@@ -37,6 +37,10 @@ demo: build
 # Extra options: make bench BENCH_ARGS='--runs 5'
 bench: build
 	bash bench/unpack.sh $(BUILD_RELEASE) $(BENCH_ARGS)
+
+# berth pull vs ctr pull into containerd 1.6 (and ctr pull into berthd), same image, same run.
+bench-pull: build
+	bash bench/pull.sh $(BUILD_RELEASE) $(BENCH_ARGS)
 
 # Concurrent container starts and memory per running task (bench/README.md).
 bench-start: build

@@ -36,6 +36,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "client/container_new.h"
 #include "images/rootfs.h"
 #include "images/walk.h"
 #include "client/client.h"
@@ -53,7 +54,7 @@ namespace {
 using Steady = std::chrono::steady_clock;
 
 inline constexpr const char* kGcExpireLabel = "containerd.io/gc.expire";
-inline constexpr const char* kStopSignalLabel = "io.containerd.image.config.stop-signal";
+using client::kStopSignalLabel;
 inline constexpr const char* kSnapshotter = "overlayfs";
 
 struct Flags {

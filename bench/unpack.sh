@@ -20,7 +20,9 @@
 #                          rm     one daemon per daemon kind for all runs; after each run
 #                                 `ctr images rm --sync`, `ctr content rm` of every blob and
 #                                 `ctr snapshots rm` of every snapshot, checked to be empty
-#   --daemons LIST       comma-separated subset of berthd,containerd (default both)
+#   --daemons LIST       comma-separated subset of berthd,containerd,berth (default berthd,containerd):
+#                          berthd and containerd are driven by ctr; berth is a berthd driven by
+#                          `berth pull` (the berth CLI's own registry client; bench/pull.sh)
 #   --pull-timeout S     seconds one pull may take before it counts as failed (default 300)
 #   --tmp DIR            parent of the temp dir (default $TMPDIR or /var/tmp)
 #   --keep               keep the temp dir (logs, roots) instead of removing it
@@ -79,19 +81,21 @@ case "$compression" in gzip|zstd|none) ;; *) echo "$prog: --compression must be 
 kinds=()
 IFS=, read -r -a _ds <<<"$daemons"
 for d in "${_ds[@]}"; do
-  case "$d" in berthd|containerd) kinds+=("$d") ;; *) echo "$prog: --daemons: unknown $d" >&2; exit 2 ;; esac
+  case "$d" in berthd|containerd|berth) kinds+=("$d") ;; *) echo "$prog: --daemons: unknown $d" >&2; exit 2 ;; esac
 done
 [ "${#kinds[@]}" -ge 1 ] || { echo "$prog: --daemons is empty" >&2; exit 2; }
 
 [ "$(id -u)" = 0 ] || die "must run as root (daemons mount overlayfs)"
 case "$build" in /*) ;; *) build=$repo/$build ;; esac
 berthd_bin=$build/cmd/berthd/berthd
+berth_bin=$build/cmd/berth/berth
 CTR=${CTR:-/usr/bin/ctr}
 CONTAINERD=${CONTAINERD:-/usr/bin/containerd}
 [ -x "$CTR" ] || die "$CTR not found (package containerd)"
 for d in "${kinds[@]}"; do
   case "$d" in
     berthd) [ -x "$berthd_bin" ] || die "$berthd_bin is missing; run 'make bench' (or 'make build')" ;;
+    berth) [ -x "$berthd_bin" ] && [ -x "$berth_bin" ] || die "$berth_bin or berthd is missing; run 'make build'" ;;
     containerd) [ -x "$CONTAINERD" ] || die "$CONTAINERD not found (package containerd)" ;;
   esac
 done
@@ -150,6 +154,7 @@ echo "ctr:         $("$CTR" --version)"
 for d in "${kinds[@]}"; do
   case "$d" in
     berthd) echo "berthd:      $("$berthd_bin" --version 2>&1 | head -n 1) ($berthd_bin)" ;;
+    berth) echo "berth:       $("$berth_bin" --version 2>&1 | head -n 1) ($berth_bin), pulling into a berthd" ;;
     containerd)
       echo "containerd:  $("$CONTAINERD" --version 2>&1 | head -n 1)"
       if command -v unpigz >/dev/null; then
@@ -186,6 +191,9 @@ echo "image:       $ref ($manifest_digest)"
 echo "             $nlayers layers ($compression), $image_bytes bytes = $image_mb MB pulled (manifest + config + layers)"
 echo "registry:    docker-registry on $addr (loopback, plain HTTP)"
 echo "pull:        $CTR --address SOCK --namespace bench images pull --plain-http --snapshotter $snapshotter REF"
+case " ${kinds[*]} " in *" berth "*)
+  echo "             (row berth: $berth_bin --address SOCK --namespace bench pull --plain-http --snapshotter $snapshotter --progress plain REF)" ;;
+esac
 case "$between" in
   fresh) echo "between runs: fresh daemon on a new, empty root/state per run (start-up not timed)" ;;
   rm) echo "between runs: same daemon; ctr images rm --sync + content rm + snapshots rm, checked empty" ;;
@@ -237,7 +245,7 @@ verify_rootfs() {  # kind dir
 report_failure() {  # kind dir logfile rc
   local kind=$1 dir=$2 log=$3 rc=$4
   {
-    echo "---- $kind: ctr images pull failed (exit $rc$([ "$rc" = 124 ] && echo ", timed out after ${pull_timeout}s")); ctr output (last 30 lines):"
+    echo "---- $kind: the pull failed (exit $rc$([ "$rc" = 124 ] && echo ", timed out after ${pull_timeout}s")); ctr output (last 30 lines):"
     # ctr's progress redraws with escape codes; keep the readable lines.
     sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$log" | tr '\r' '\n' | grep -v '^[[:space:]]*$' | tail -n 30 | sed 's/^/  ctr: /'
     echo "---- $kind log tail ($dir/$kind.log, last 40 lines):"
@@ -258,13 +266,18 @@ one_run() {  # kind run_no
   log=$dir/pull.$n.log
   sync
   t0=$(now_ns)
-  timeout -k 5 "$pull_timeout" "$CTR" --address "$(sock_of "$dir" "$kind")" --namespace bench \
-    images pull --plain-http --snapshotter "$snapshotter" "$ref" </dev/null >"$log" 2>&1 || rc=$?
+  if [ "$kind" = berth ]; then
+    timeout -k 5 "$pull_timeout" "$berth_bin" --address "$(sock_of "$dir" "$kind")" --namespace bench \
+      pull --plain-http --snapshotter "$snapshotter" --progress plain "$ref" </dev/null >"$log" 2>&1 || rc=$?
+  else
+    timeout -k 5 "$pull_timeout" "$CTR" --address "$(sock_of "$dir" "$kind")" --namespace bench \
+      images pull --plain-http --snapshotter "$snapshotter" "$ref" </dev/null >"$log" 2>&1 || rc=$?
+  fi
   t1=$(now_ns)
   if [ "$rc" != 0 ]; then
-    printf 'run %d  %-10s  FAILED (ctr exit %d)\n' "$n" "$kind" "$rc"
+    printf 'run %d  %-10s  FAILED (client exit %d)\n' "$n" "$kind" "$rc"
     report_failure "$kind" "$dir" "$log" "$rc"
-    failed[$kind]="ctr images pull failed in run $n (exit $rc)"
+    failed[$kind]="the pull failed in run $n (exit $rc)"
     [ "$between" = fresh ] && stop_daemon "$kind" "$dir"
     return
   fi
@@ -306,8 +319,9 @@ one_run() {  # kind run_no
 }
 
 for ((n = 1; n <= runs; n++)); do
-  order=("${kinds[@]}")
-  if [ $((n % 2)) = 0 ] && [ "${#kinds[@]}" = 2 ]; then order=("${kinds[1]}" "${kinds[0]}"); fi
+  # Rotate who goes first, so no daemon always pulls on the coldest (or warmest) machine.
+  order=()
+  for ((i = 0; i < ${#kinds[@]}; i++)); do order+=("${kinds[$(((i + n - 1) % ${#kinds[@]}))]}"); done
   for d in "${order[@]}"; do
     [ -n "${failed[$d]:-}" ] && continue
     one_run "$d" "$n"
@@ -341,8 +355,10 @@ for d in "${kinds[@]}"; do
     "$(awk -v b="$image_bytes" -v ns="${med[$d]}" 'BEGIN { printf "%.1f", b / 1e6 / (ns / 1e9) }')" \
     "$(secs "$(printf '%s\n' "$@" | sort -n | head -n 1)")" "$(secs "$(printf '%s\n' "$@" | sort -n | tail -n 1)")"
 done
-if [ -n "${med[berthd]:-}" ] && [ -n "${med[containerd]:-}" ]; then
-  awk -v b="${med[berthd]}" -v c="${med[containerd]}" 'BEGIN {
-    printf "time ratio berthd/containerd: %.2f   speedup (containerd_time / berthd_time): %.2fx\n", b / c, c / b }'
-fi
+for d in berthd berth; do
+  if [ -n "${med[$d]:-}" ] && [ -n "${med[containerd]:-}" ]; then
+    awk -v who="$d" -v b="${med[$d]}" -v c="${med[containerd]}" 'BEGIN {
+      printf "time ratio %s/containerd: %.2f   speedup (containerd_time / %s_time): %.2fx\n", who, b / c, who, c / b }'
+  fi
+done
 exit "$status"

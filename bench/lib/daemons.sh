@@ -90,9 +90,9 @@ start_daemon() {  # kind dir
   mkdir -p "$dir/root" "$dir/state"
   sock=$(sock_of "$dir" "$kind")
   case "$kind" in
-    berthd)
+    berthd|berth)  # berth: a berthd that the berth CLI drives (bench/pull.sh)
       "$berthd_bin" --root "$dir/root" --state "$dir/state" --address "$sock" \
-        </dev/null >"$dir/berthd.log" 2>&1 &
+        </dev/null >"$dir/$kind.log" 2>&1 &
       pid=$!
       ;;
     containerd)

@@ -50,10 +50,16 @@ void AddContainersCommand(CLI::App& app, Cli& cli);
 void AddSnapshotsCommand(CLI::App& app, Cli& cli);
 void AddRunCommand(CLI::App& app, Cli& cli);
 void AddTasksCommand(CLI::App& app, Cli& cli);
+// `pull` and `push`, added at the top and to the `images` group (`images`).
+void AddPullCommand(CLI::App& app, Cli& cli, CLI::App* images);
+void AddPushCommand(CLI::App& app, Cli& cli, CLI::App* images);
 // `containers create`, added to the `containers` group.
 void AddContainerCreateCommand(CLI::App* containers, Cli& cli);
 // `images mount` and `images unmount`, added to the `images` group.
 void AddImageMountCommands(CLI::App* images, Cli& cli);
+// `images import/export` and `images unpack`, added to the `images` group.
+void AddImageArchiveCommands(CLI::App* images, Cli& cli);
+void AddImageUnpackCommand(CLI::App* images, Cli& cli);
 
 // The snapshotter `--snapshotter` names when not given (containerd's default).
 inline constexpr const char* kDefaultSnapshotter = "overlayfs";

@@ -12,6 +12,7 @@
 
 #include "berth/cli.h"
 #include "client/client.h"
+#include "client/container_new.h"
 #include "client/container_spec.h"
 
 namespace berth::cli {
@@ -45,7 +46,6 @@ void AddContainerFlags(CLI::App* cmd, ContainerFlags& flags);
 Result<client::Container> NewContainer(client::Client& client, const GlobalOptions& global,
                                        const ContainerFlags& flags);
 
-// The label holding the image's stop signal (containerd's StopSignalLabel).
-inline constexpr const char* kStopSignalLabel = "io.containerd.image.config.stop-signal";
+using client::kStopSignalLabel;
 
 }  // namespace berth::cli

@@ -252,6 +252,8 @@ void AddImagesCommand(CLI::App& app, Cli& cli) {
   Bind(cli, label, args, RunLabel);
 
   AddImageMountCommands(group, cli);
+  AddImageArchiveCommands(group, cli);
+  AddImageUnpackCommand(group, cli);
 }
 
 }  // namespace berth::cli

@@ -50,6 +50,8 @@ int main(int argc, char** argv) {
   berth::cli::AddEventsCommand(app, cli);
   berth::cli::AddContentCommand(app, cli);
   berth::cli::AddImagesCommand(app, cli);
+  berth::cli::AddPullCommand(app, cli, app.get_subcommand("images"));
+  berth::cli::AddPushCommand(app, cli, app.get_subcommand("images"));
   berth::cli::AddLeasesCommand(app, cli);
   berth::cli::AddContainersCommand(app, cli);
   berth::cli::AddSnapshotsCommand(app, cli);

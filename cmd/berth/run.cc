@@ -1,12 +1,17 @@
 // berth run: a container from an unpacked image, its task run attached to berth's stdio (or
-// left running with -d), as `ctr run`. The process's exit code is berth's.
+// left running with -d), as `ctr run`. The process's exit code is berth's. Unlike ctr (and like
+// docker), an image that is not there is pulled first (--pull missing|always|never), its
+// progress on stderr so that stdout is the container's.
+#include <iostream>
 #include <memory>
 #include <optional>
 
 #include "berth/cli.h"
 #include "berth/container_new.h"
 #include "berth/process_session.h"
+#include "berth/registry_flags.h"
 #include "berth/task_run.h"
+#include "remotes/reference.h"
 
 namespace berth::cli {
 namespace {
@@ -15,7 +20,44 @@ struct RunArgs {
   ContainerFlags flags;
   bool rm = false;
   bool detach = false;
+  std::string pull = "missing";
+  PullFlags pull_flags;
+  std::string registry_user;
 };
+
+// The name of the image to run, pulled first when the policy says so.
+Result<std::string> ImageToRun(client::Client& client, const RunArgs& args) {
+  if (args.pull == "never") return args.flags.image;
+  if (args.pull == "missing") {
+    auto image = client.GetImage(args.flags.image);
+    if (image.ok()) return args.flags.image;
+    if (!image.status().Is(Errc::kNotFound)) return image.status();
+    // "busybox" names docker.io/library/busybox:latest, as the pull would store it.
+    auto ref = remotes::ParseReference(args.flags.image);
+    if (!ref.ok()) return NotFound("image {} not found", args.flags.image);
+    if (ref->String() != args.flags.image) {
+      auto normalized = client.GetImage(ref->String());
+      if (normalized.ok()) return ref->String();
+    }
+    std::cerr << "image " << args.flags.image << " not found; pulling it" << std::endl;
+  }
+  PullFlags flags = args.pull_flags;
+  flags.registry.user = args.registry_user;
+  flags.snapshotter = args.flags.snapshotter;
+  BERTH_ASSIGN_OR_RETURN(client::PullResult pulled, PullWithProgress(client, args.flags.image, flags, std::cerr));
+  return pulled.image.name;
+}
+
+// Adds --pull and the registry flags (long names only: -u and -k are the process's here).
+void AddPullOnRunFlags(CLI::App* cmd, RunArgs& args) {
+  cmd->add_option("--pull", args.pull, "Pull the image: missing (default), always or never")
+      ->check(CLI::IsMember({"missing", "always", "never"}));
+  cmd->add_flag("--plain-http", args.pull_flags.registry.plain_http, "Pull over plain HTTP");
+  cmd->add_flag("--skip-verify", args.pull_flags.registry.skip_verify, "Skip TLS verification when pulling");
+  cmd->add_option("--tlscacert", args.pull_flags.registry.tls_ca_cert, "CA bundle for the registry");
+  cmd->add_option("--registry-user", args.registry_user, "Registry USER[:PASSWORD] for the pull");
+  cmd->add_option("--platform", args.pull_flags.platform, "Platform to pull (default: this host's)");
+}
 
 int RunRun(const GlobalOptions& global, const RunArgs& args) {
   if (args.rm && args.detach) {
@@ -26,7 +68,11 @@ int RunRun(const GlobalOptions& global, const RunArgs& args) {
   if (!args.detach) session.emplace(args.flags.tty);  // before the client's threads
   auto client = Dial(global);
   if (client == nullptr) return kExitFailure;
-  auto container = NewContainer(*client, global, args.flags);
+  auto image = ImageToRun(*client, args);
+  if (!image.ok()) return Fail(image.status());
+  ContainerFlags flags = args.flags;
+  flags.image = *image;
+  auto container = NewContainer(*client, global, flags);
   if (!container.ok()) return Fail(container.status());
   auto code = RunTask(*client, *container, {args.flags.tty, args.detach},
                       session ? &*session : nullptr);
@@ -57,7 +103,11 @@ void BindWithCommand(Cli& cli, CLI::App* cmd, const std::shared_ptr<Args>& args,
 int RunCreate(const GlobalOptions& global, const RunArgs& args) {
   auto client = Dial(global);
   if (client == nullptr) return kExitFailure;
-  auto container = NewContainer(*client, global, args.flags);
+  auto image = ImageToRun(*client, args);
+  if (!image.ok()) return Fail(image.status());
+  ContainerFlags flags = args.flags;
+  flags.image = *image;
+  auto container = NewContainer(*client, global, flags);
   if (!container.ok()) return Fail(container.status());
   return 0;
 }
@@ -71,6 +121,7 @@ void AddRunCommand(CLI::App& app, Cli& cli) {
   AddContainerFlags(run, args->flags);
   run->add_flag("--rm", args->rm, "Remove the container (and its snapshot) when it exits");
   run->add_flag("-d,--detach", args->detach, "Leave the task running and return");
+  AddPullOnRunFlags(run, *args);
   BindWithCommand(cli, run, args, RunRun);
 }
 
@@ -79,6 +130,7 @@ void AddContainerCreateCommand(CLI::App* containers, Cli& cli) {
   auto* create = containers->add_subcommand(
       "create", "Create a container: containers create [flags] IMAGE ID [COMMAND] [ARG...]");
   AddContainerFlags(create, args->flags);
+  AddPullOnRunFlags(create, *args);
   BindWithCommand(cli, create, args, RunCreate);
 }
 

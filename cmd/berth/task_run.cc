@@ -67,12 +67,4 @@ Result<int> RunTask(client::Client& client, const client::Container& container,
   return ExitCodeOf(exit->code);
 }
 
-Status DeleteContainerAndSnapshot(client::Client& client, const client::Container& container) {
-  if (!container.snapshot_key.empty() && !container.snapshotter.empty()) {
-    Status st = client.RemoveSnapshot(container.snapshotter, container.snapshot_key);
-    if (!st.ok() && !st.Is(Errc::kNotFound)) return st.Wrap("failed to remove snapshot");
-  }
-  return client.DeleteContainer(container.id);
-}
-
 }  // namespace berth::cli

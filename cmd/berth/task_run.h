@@ -7,6 +7,7 @@
 
 #include "berth/process_session.h"
 #include "client/client.h"
+#include "client/container_new.h"
 
 namespace berth::cli {
 
@@ -20,7 +21,6 @@ struct TaskRunOptions {
 Result<int> RunTask(client::Client& client, const client::Container& container,
                     const TaskRunOptions& options, ProcessSession* session);
 
-// Removes the container's snapshot, then its record (containerd's WithSnapshotCleanup).
-Status DeleteContainerAndSnapshot(client::Client& client, const client::Container& container);
+using client::DeleteContainerAndSnapshot;
 
 }  // namespace berth::cli

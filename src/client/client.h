@@ -231,6 +231,8 @@ class Client {
 
  private:
   struct Stubs;
+  friend class ContentWriter;  // content_stream.cc: streams of their own over the stubs
+  friend class ContentReader;
 
   Client(std::string socket_path, std::string namespace_name, Options options,
          std::shared_ptr<grpc::Channel> channel);

@@ -210,7 +210,8 @@ TEST_F(BerthRunE2E, ForceRemoveKillsARunningTask) {
 }
 
 TEST_F(BerthRunE2E, MissingImageIsAClearError) {
-  auto r = Berth({"run", "--rm", "no/such:image", "m1", "true"});
+  // --pull never: this test must not reach out to docker.io for the missing image.
+  auto r = Berth({"run", "--rm", "--pull", "never", "no/such:image", "m1", "true"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("image no/such:image not found"));
   EXPECT_THAT(daemon_->Ctr({"containers", "ls", "-q"}).out, Not(HasSubstr("m1")));

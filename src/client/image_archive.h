@@ -1,0 +1,68 @@
+// Image archives, as containerd's images/archive and client.Import/Export (`ctr images
+// export/import`).
+//
+// Export writes an OCI image layout as a tar: `oci-layout`, `index.json` (one descriptor per
+// image named, annotated with io.containerd.image.name = the full name and
+// org.opencontainers.image.ref.name = its tag), `blobs/<alg>/<hex>` for the index, manifests,
+// configs and layers of the chosen platform (or all), streamed from the content store; and,
+// unless skipped, Docker's `manifest.json` (Config, RepoTags, Layers) for the manifest each
+// image resolves to on the platform, so `docker load` style readers take it too. Entries are
+// sorted, owned by 0:0 with mtime 0, so the same images give the same bytes.
+//
+// Import reads an OCI layout tar or a `docker save` tar (manifest.json; a Docker schema 2
+// manifest and an index are synthesized for it). Every regular file goes into the content
+// store (an OCI blob checked against the digest its path names), all under one lease; the
+// blobs of the chosen platform(s) get containerd's gc.ref.content children labels, the images
+// are created (or their target updated), unpacked unless told not to, and the lease dropped.
+//
+//   ImportOptions opts;
+//   std::ifstream in("busybox.tar", std::ios::binary);
+//   BERTH_ASSIGN_OR_RETURN(auto imported, ImportImages(*client, in, opts));
+#pragma once
+
+#include <functional>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "client/client.h"
+#include "client/unpack.h"
+#include "images/walk.h"
+
+namespace berth::client {
+
+struct ExportOptions {
+  std::vector<std::string> images;  // names of the images to export, in index order
+  // The platform whose manifest an index contributes (and manifest.json describes); the
+  // host's when unset. Other platforms' manifests are left out unless all_platforms.
+  std::optional<images::Platform> platform;
+  bool all_platforms = false;  // every manifest of an index (all must be in the store)
+  bool skip_manifest_json = false;
+};
+
+// Writes the archive of `options.images` to `out`. kNotFound for an unknown image, a missing
+// blob, or an index with no manifest for the platform; kInvalidArgument when no image is named
+// or an image's target is not a manifest or index. On error, `out` holds a partial archive.
+Status ExportImages(Client& client, std::ostream& out, const ExportOptions& options);
+
+struct ImportOptions {
+  // ctr's --base-name: names tag-only OCI ref names (base:tag) and, when set, imports only
+  // names under it. Empty: tags become "import-<yyyy-mm-dd>:<tag>".
+  std::string base_name;
+  std::string index_name;  // an image for the archive's index itself; "" for none
+  bool digests = false;    // also an image <base>@<manifest digest> per manifest (ctr --digests)
+  bool all_platforms = false;
+  std::optional<images::Platform> platform;  // strict; the host's (non-strict) when unset
+  bool unpack = true;
+  std::string snapshotter = "overlayfs";
+  // Called before (done=false) and after (done=true) unpacking each image; may be empty.
+  std::function<void(const Image& image, bool done)> unpacking;
+};
+
+// Imports the archive read from `in` and returns the images created or updated.
+// kInvalidArgument when it is not a tar, has neither index.json nor manifest.json, names a blob
+// it does not hold, or holds a blob whose bytes do not match its digest; then no image is made.
+Result<std::vector<Image>> ImportImages(Client& client, std::istream& in, const ImportOptions& options);
+
+}  // namespace berth::client

@@ -1,0 +1,290 @@
+// Pull: resolve, walk the manifests (platform filtered), fetch the leaves in parallel with
+// resumable ingests, create the image, unpack.
+#include "client/pull.h"
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "client/content_stream.h"
+#include "client/temp_lease.h"
+#include "common/logging.h"
+#include "images/gc_labels.h"
+#include "remotes/reference.h"
+
+namespace berth::client {
+namespace {
+
+using images::BlobDescriptor;
+
+remotes::Descriptor ToRemote(const BlobDescriptor& d) { return {d.media_type, d.digest, d.size}; }
+
+// An index's children for the platform (containerd's FilterPlatforms + LimitManifests(1)):
+// manifests with a matching platform (or none), the best (first) one only; other children kept.
+std::vector<BlobDescriptor> SelectChildren(const BlobDescriptor& parent, std::vector<BlobDescriptor> children,
+                                           const PullOptions& options) {
+  if (!images::IsIndexType(parent.media_type) || options.all_platforms) return children;
+  std::vector<BlobDescriptor> out;
+  bool manifest_taken = false;
+  for (auto& ch : children) {
+    if (ch.platform && !images::MatchPlatform(options.platform, images::NormalizePlatform(*ch.platform))) continue;
+    if (images::IsManifestType(ch.media_type)) {
+      if (manifest_taken) continue;
+      manifest_taken = true;
+    }
+    out.push_back(std::move(ch));
+  }
+  return out;
+}
+
+class Puller {
+ public:
+  Puller(Client& client, remotes::Registry& registry, const remotes::Reference& ref, const PullOptions& options)
+      : client_(client), registry_(registry), ref_(ref), options_(options) {}
+
+  Result<PullResult> Run() {
+    BERTH_ASSIGN_OR_RETURN(remotes::Descriptor root, registry_.Resolve(ref_));
+    BlobDescriptor target{root.media_type, root.digest, root.size, std::nullopt};
+    BERTH_RETURN_IF_ERROR(Walk(target, 0));
+    if (leaves_.empty()) {
+      return NotFound("{}: no manifest matches platform {}", ref_.String(), images::FormatPlatform(options_.platform));
+    }
+    BERTH_RETURN_IF_ERROR(FetchLeaves());
+
+    PullResult result;
+    result.fetched = fetched_;
+    result.total = total_;
+    Image image;
+    image.name = options_.name.empty() ? ref_.String() : options_.name;
+    image.labels = options_.labels;
+    image.target = Descriptor{root.media_type, root.digest, root.size, {}};
+    auto created = client_.CreateImage(image);
+    if (!created.ok() && created.status().Is(Errc::kAlreadyExists)) created = client_.UpdateImage(image, {});
+    if (!created.ok()) return created.status().Wrap(fmt::format("failed to create image {}", image.name));
+    result.image = std::move(*created);
+    if (options_.unpack) {
+      UnpackOptions unpack;
+      unpack.snapshotter = options_.snapshotter;
+      unpack.platform = options_.platform;
+      unpack.progress = options_.unpack_progress;
+      BERTH_ASSIGN_OR_RETURN(result.chain_id, UnpackImage(client_, result.image, unpack));
+    }
+    return result;
+  }
+
+ private:
+  std::string SourceLabelKey() const { return std::string(kDistributionSourceLabelPrefix) + ref_.domain; }
+
+  void Report(const TransferProgress& p) {
+    if (!options_.progress) return;
+    std::lock_guard lock(progress_mu_);
+    options_.progress(p);
+  }
+
+  // The distribution source label a blob from this repository gets, appended to what it has.
+  labels::Labels SourceLabel(const std::optional<ContentInfo>& existing) const {
+    std::string value = ref_.path;
+    if (existing) {
+      auto it = existing->labels.find(SourceLabelKey());
+      if (it != existing->labels.end() && !it->second.empty()) {
+        std::set<std::string> repos;
+        size_t start = 0;
+        const std::string& v = it->second;
+        while (start <= v.size()) {
+          size_t comma = v.find(',', start);
+          if (comma == std::string::npos) comma = v.size();
+          if (comma > start) repos.insert(v.substr(start, comma - start));
+          start = comma + 1;
+        }
+        repos.insert(ref_.path);
+        value.clear();
+        for (const auto& r : repos) value += (value.empty() ? "" : ",") + r;
+      }
+    }
+    if (!labels::Validate(SourceLabelKey(), value).ok()) return {};  // too long: skip, as containerd
+    return {{SourceLabelKey(), value}};
+  }
+
+  Result<std::optional<ContentInfo>> Existing(const std::string& digest) {
+    auto info = client_.GetContentInfo(digest);
+    if (info.ok()) return std::optional<ContentInfo>(std::move(*info));
+    if (info.status().Is(Errc::kNotFound)) return std::optional<ContentInfo>();
+    return info.status();
+  }
+
+  // Adds labels to a blob that was already there.
+  Status Label(const ContentInfo& info, const labels::Labels& add) {
+    std::vector<std::string> paths;
+    bool changed = false;
+    for (const auto& [k, v] : add) {
+      paths.push_back("labels." + k);
+      auto it = info.labels.find(k);
+      changed = changed || it == info.labels.end() || it->second != v;
+    }
+    if (!changed) return Status::Ok();
+    return client_.UpdateContentLabels(info.digest, add, paths).status();
+  }
+
+  // Index or manifest: fetched (or read from the store), stored with its children's labels,
+  // children walked. Configs and layers are queued for the parallel fetch.
+  Status Walk(const BlobDescriptor& desc, int depth) {
+    if (!images::IsIndexType(desc.media_type) && !images::IsManifestType(desc.media_type)) {
+      if (seen_.insert(desc.digest).second) {
+        leaves_.push_back(desc);
+        total_ += desc.size;
+      }
+      return Status::Ok();
+    }
+    if (depth > 8) return InvalidArgument("{}: indexes nested too deeply", ref_.String());
+    total_ += desc.size;
+    BERTH_ASSIGN_OR_RETURN(auto existing, Existing(desc.digest));
+    std::string blob;
+    if (existing) {
+      BERTH_ASSIGN_OR_RETURN(blob, client_.ReadContentBlob(desc.digest, 4 << 20));
+    } else {
+      TransferProgress p{IngestRef(desc.media_type, desc.digest), desc.media_type, desc.digest, desc.size, 0, 0,
+                         TransferState::kRunning};
+      Report(p);
+      BERTH_ASSIGN_OR_RETURN(blob, registry_.FetchManifest(ref_.path, ToRemote(desc)));
+      fetched_ += static_cast<int64_t>(blob.size());
+      p.offset = static_cast<int64_t>(blob.size());
+      p.state = TransferState::kDone;
+      Report(p);
+    }
+    BERTH_ASSIGN_OR_RETURN(auto children, images::Children(desc, blob));
+    children = SelectChildren(desc, std::move(children), options_);
+    labels::Labels add = images::ChildGcLabels(children);
+    for (auto& [k, v] : SourceLabel(existing)) add[k] = v;
+    if (existing) {
+      BERTH_RETURN_IF_ERROR(Label(*existing, add));
+    } else {
+      ContentWriteRequest req;
+      req.ref = IngestRef(desc.media_type, desc.digest);
+      req.expected = desc.digest;
+      req.size = desc.size;
+      req.labels = add;
+      std::istringstream in(blob);
+      auto written = client_.WriteContent(in, req);
+      if (!written.ok()) return written.status().Wrap(fmt::format("failed to store {}", desc.digest));
+      if (written->already_exists) {
+        BERTH_ASSIGN_OR_RETURN(auto now, Existing(desc.digest));
+        if (now) BERTH_RETURN_IF_ERROR(Label(*now, add));
+      }
+    }
+    for (const auto& ch : children) BERTH_RETURN_IF_ERROR(Walk(ch, depth + 1));
+    return Status::Ok();
+  }
+
+  Status FetchLeaf(const BlobDescriptor& desc) {
+    TransferProgress p{IngestRef(desc.media_type, desc.digest), desc.media_type, desc.digest, desc.size, 0, 0,
+                       TransferState::kRunning};
+    BERTH_ASSIGN_OR_RETURN(auto existing, Existing(desc.digest));
+    if (existing) {
+      BERTH_RETURN_IF_ERROR(Label(*existing, SourceLabel(existing)));
+      p.offset = desc.size;
+      p.state = TransferState::kExists;
+      Report(p);
+      return Status::Ok();
+    }
+    ContentWriteRequest req{p.ref, desc.digest, desc.size, {}, true, 1 << 20};
+    auto writer = ContentWriter::Open(client_, req);
+    if (!writer.ok() && writer.status().Is(Errc::kAlreadyExists)) {
+      p.offset = desc.size;
+      p.state = TransferState::kExists;
+      Report(p);
+      return Status::Ok();
+    }
+    if (!writer.ok()) return writer.status().Wrap(fmt::format("failed to open the ingest {}", p.ref));
+    ContentWriter& w = **writer;
+    p.resumed_from = p.offset = w.offset();
+    Report(p);
+    auto last_report = std::chrono::steady_clock::now();
+    Status fetched = registry_.FetchBlob(ref_.path, ToRemote(desc), w.offset(), [&](std::string_view data) -> Status {
+      if (failed_.load()) return Status(Errc::kCanceled, "another download failed");
+      BERTH_RETURN_IF_ERROR(w.Write(data));
+      fetched_ += static_cast<int64_t>(data.size());
+      p.offset = w.offset();
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_report >= std::chrono::milliseconds(50)) {
+        last_report = now;
+        Report(p);
+      }
+      return Status::Ok();
+    });
+    if (!fetched.ok()) {
+      p.state = TransferState::kFailed;
+      Report(p);
+      return fetched;
+    }
+    auto committed = w.Commit(SourceLabel(std::nullopt));
+    if (!committed.ok() && !committed.status().Is(Errc::kAlreadyExists)) {
+      p.state = TransferState::kFailed;
+      Report(p);
+      if (committed.status().Is(Errc::kFailedPrecondition) || committed.status().Is(Errc::kInvalidArgument)) {
+        // Wrong bytes: a resume would keep them; start over next time.
+        writer->reset();
+        (void)client_.AbortIngest(p.ref);
+      }
+      return committed.status().Wrap(fmt::format("failed to commit {}", desc.digest));
+    }
+    p.offset = desc.size;
+    p.state = TransferState::kDone;
+    Report(p);
+    return Status::Ok();
+  }
+
+  Status FetchLeaves() {
+    for (const auto& d : leaves_) {
+      Report({IngestRef(d.media_type, d.digest), d.media_type, d.digest, d.size, 0, 0, TransferState::kWaiting});
+    }
+    std::atomic<size_t> next{0};
+    std::mutex mu;
+    Status first_error;
+    auto worker = [&] {
+      for (;;) {
+        size_t i = next.fetch_add(1);
+        if (i >= leaves_.size() || failed_.load()) return;
+        Status st = FetchLeaf(leaves_[i]);
+        if (!st.ok()) {
+          std::lock_guard lock(mu);
+          if (first_error.ok() || first_error.Is(Errc::kCanceled)) first_error = st;
+          failed_ = true;
+        }
+      }
+    };
+    size_t n = std::clamp<size_t>(static_cast<size_t>(std::max(options_.max_concurrent_downloads, 1)), 1, leaves_.size());
+    std::vector<std::thread> threads;
+    for (size_t i = 1; i < n; ++i) threads.emplace_back(worker);
+    worker();
+    for (auto& t : threads) t.join();
+    return first_error;
+  }
+
+  Client& client_;
+  remotes::Registry& registry_;
+  const remotes::Reference& ref_;
+  const PullOptions& options_;
+  std::mutex progress_mu_;
+  std::vector<BlobDescriptor> leaves_;
+  std::set<std::string> seen_;
+  std::atomic<int64_t> fetched_{0};
+  int64_t total_ = 0;
+  std::atomic<bool> failed_{false};
+};
+
+}  // namespace
+
+Result<PullResult> Pull(Client& client, const std::string& ref_text, const PullOptions& options) {
+  BERTH_ASSIGN_OR_RETURN(remotes::Reference ref, remotes::ParseReference(ref_text));
+  BERTH_ASSIGN_OR_RETURN(auto registry, remotes::Registry::Open(ref.domain, options.registry));
+  BERTH_ASSIGN_OR_RETURN(TempLease lease, TempLease::Acquire(client));
+  log::Debug("pulling", {{"namespace", client.namespace_name()}, {"ref", ref.String()}});
+  Puller puller(client, *registry, ref, options);
+  return puller.Run();
+}
+
+}  // namespace berth::client

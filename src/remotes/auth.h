@@ -1,0 +1,67 @@
+// The Authorization a registry wants, learnt from its 401 challenges (containerd's
+// docker authorizer): Basic with the host's credentials, or Bearer tokens fetched from the
+// challenge's realm for a set of scopes and cached until they expire. Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "remotes/credentials.h"
+#include "remotes/http.h"
+
+namespace berth::remotes {
+
+// Token scopes: "repository:<path>:<action>[,<action>]" each.
+using Scopes = std::vector<std::string>;
+
+inline std::string PullScope(const std::string& path) { return "repository:" + path + ":pull"; }
+inline std::string PushScope(const std::string& path) { return "repository:" + path + ":pull,push"; }
+
+class Authorizer {
+ public:
+  // `host` names the registry in messages and is what `credentials` is asked about.
+  Authorizer(std::string host, CredentialsFn credentials, const Transport* transport);
+
+  // The Authorization header value for a request needing `scopes` ("" until a challenge said
+  // what is wanted); may fetch a token.
+  Result<std::string> Header(const Scopes& scopes);
+
+  // Learns from a 401 answer to a request that carried `sent` (the Authorization value, "" for
+  // none): its WWW-Authenticate challenges say what to send, and a token it refused is
+  // forgotten (only that one: others' concurrent requests may have fetched a good one since).
+  // Ok: retrying with Header() may succeed. FailedPrecondition "unauthorized" when it cannot
+  // (no credentials for Basic, no usable challenge).
+  Status OnUnauthorized(const HttpResponse& resp, const std::string& sent);
+
+ private:
+  struct Token {
+    std::string value;
+    std::chrono::steady_clock::time_point expires;
+    std::map<std::string, std::set<std::string>> grants;  // resource -> actions
+  };
+  enum class Mode { kNone, kBasic, kBearer };
+
+  Result<Token> FetchToken(const Scopes& scopes);
+  std::optional<Credentials> Creds() const;
+  Status Unauthorized(std::string_view why) const;
+
+  const std::string host_;
+  const CredentialsFn credentials_;
+  const Transport* transport_;
+
+  std::mutex mu_;
+  Mode mode_ = Mode::kNone;
+  std::string realm_, service_;
+  std::map<std::string, Token> tokens_;  // by canonical scope string
+};
+
+// "repository:a:pull" + "repository:a:push" -> resource -> {pull, push}.
+std::map<std::string, std::set<std::string>> ParseScopes(const Scopes& scopes);
+
+}  // namespace berth::remotes
