@@ -104,13 +104,6 @@ Result<client::PullResult> PullWithProgress(client::Client& client, const std::s
   const bool show = flags.registry.progress != "none";
   TransferDisplay display(out, ProgressOnTerminal(flags.registry.progress, out), /*push=*/false, TerminalWidth(out));
   if (show) options.progress = [&display](const client::TransferProgress& p) { display.Update(p); };
-  bool unpack_announced = false;
-  options.unpack_progress = [&](const client::UnpackProgress& u) {
-    if (!show || unpack_announced) return;
-    unpack_announced = true;
-    display.Finish();
-    out << "unpacking " << images::FormatPlatform(options.platform) << " (" << u.layers << " layers)..." << std::endl;
-  };
   const auto start = std::chrono::steady_clock::now();
   auto pulled = client::Pull(client, ref, options);
   if (show) display.Finish();
@@ -125,6 +118,10 @@ Result<client::PullResult> PullWithProgress(client::Client& client, const std::s
       out << " (" << HumanBytes(static_cast<int64_t>(static_cast<double>(pulled->fetched) / secs)) << "/s)";
     }
     out << std::endl;
+    if (!pulled->chain_id.empty()) {
+      out << "unpacked " << images::FormatPlatform(options.platform) << " into " << options.snapshotter << ": "
+          << pulled->chain_id << std::endl;
+    }
   }
   return pulled;
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
@@ -53,31 +54,75 @@ class Puller {
     if (leaves_.empty()) {
       return NotFound("{}: no manifest matches platform {}", ref_.String(), images::FormatPlatform(options_.platform));
     }
-    BERTH_RETURN_IF_ERROR(FetchLeaves());
-
-    PullResult result;
-    result.fetched = fetched_;
-    result.total = total_;
     Image image;
     image.name = options_.name.empty() ? ref_.String() : options_.name;
     image.labels = options_.labels;
     image.target = Descriptor{root.media_type, root.digest, root.size, {}};
+
+    // Layers are unpacked as they arrive (as containerd's unpacker does): layer i is applied
+    // once it is committed and layer i-1 is applied, while later ones still download.
+    Result<std::string> unpacked = std::string();
+    std::thread unpacker;
+    if (options_.unpack) {
+      unpacker = std::thread([&] {
+        UnpackOptions unpack;
+        unpack.snapshotter = options_.snapshotter;
+        unpack.platform = options_.platform;
+        if (options_.unpack_progress) {
+          unpack.progress = [this](const UnpackProgress& u) {
+            std::lock_guard lock(progress_mu_);
+            options_.unpack_progress(u);
+          };
+        }
+        unpack.wait_for_blob = [this](const std::string& digest) { return WaitForBlob(digest); };
+        unpacked = UnpackImage(client_, image, unpack);
+        if (!unpacked.ok()) Fail();  // stop the downloads too
+      });
+    }
+    Status fetched = FetchLeaves();
+    if (!fetched.ok()) Fail();
+    if (unpacker.joinable()) unpacker.join();
+    // The first failure is the one to report: a download's, or the unpack's (which cancels
+    // the downloads, and is canceled by them).
+    if (!fetched.ok() && !fetched.Is(Errc::kCanceled)) return fetched;
+    if (!unpacked.ok()) return unpacked.status();
+    BERTH_RETURN_IF_ERROR(fetched);
+
+    PullResult result;
+    result.fetched = fetched_;
+    result.total = total_;
+    result.chain_id = *unpacked;
     auto created = client_.CreateImage(image);
     if (!created.ok() && created.status().Is(Errc::kAlreadyExists)) created = client_.UpdateImage(image, {});
     if (!created.ok()) return created.status().Wrap(fmt::format("failed to create image {}", image.name));
     result.image = std::move(*created);
-    if (options_.unpack) {
-      UnpackOptions unpack;
-      unpack.snapshotter = options_.snapshotter;
-      unpack.platform = options_.platform;
-      unpack.progress = options_.unpack_progress;
-      BERTH_ASSIGN_OR_RETURN(result.chain_id, UnpackImage(client_, result.image, unpack));
-    }
     return result;
   }
 
  private:
   std::string SourceLabelKey() const { return std::string(kDistributionSourceLabelPrefix) + ref_.domain; }
+
+  // Ends the pull early: downloads stop at their next chunk, waits for blobs return.
+  void Fail() {
+    std::lock_guard lock(blobs_mu_);
+    failed_ = true;
+    blobs_cv_.notify_all();
+  }
+
+  void BlobReady(const std::string& digest) {
+    std::lock_guard lock(blobs_mu_);
+    ready_.insert(digest);
+    blobs_cv_.notify_all();
+  }
+
+  // Blocks until the leaf `digest` is in the store (Canceled when the pull failed).
+  Status WaitForBlob(const std::string& digest) {
+    std::unique_lock lock(blobs_mu_);
+    if (!seen_.contains(digest)) return Status::Ok();  // not one this pull fetches
+    blobs_cv_.wait(lock, [&] { return failed_.load() || ready_.contains(digest); });
+    if (ready_.contains(digest)) return Status::Ok();
+    return Status(Errc::kCanceled, fmt::format("pull of {} failed before {} arrived", ref_.String(), digest));
+  }
 
   void Report(const TransferProgress& p) {
     if (!options_.progress) return;
@@ -188,6 +233,7 @@ class Puller {
       p.offset = desc.size;
       p.state = TransferState::kExists;
       Report(p);
+      BlobReady(desc.digest);
       return Status::Ok();
     }
     ContentWriteRequest req{p.ref, desc.digest, desc.size, {}, true, 1 << 20};
@@ -196,6 +242,7 @@ class Puller {
       p.offset = desc.size;
       p.state = TransferState::kExists;
       Report(p);
+      BlobReady(desc.digest);
       return Status::Ok();
     }
     if (!writer.ok()) return writer.status().Wrap(fmt::format("failed to open the ingest {}", p.ref));
@@ -203,10 +250,17 @@ class Puller {
     p.resumed_from = p.offset = w.offset();
     Report(p);
     auto last_report = std::chrono::steady_clock::now();
+    // curl hands over 16 KiB at a time; the store gets 1 MiB writes (each is a round trip).
+    constexpr size_t kWriteSize = 1 << 20;
+    std::string pending;
+    pending.reserve(kWriteSize);
     Status fetched = registry_.FetchBlob(ref_.path, ToRemote(desc), w.offset(), [&](std::string_view data) -> Status {
       if (failed_.load()) return Status(Errc::kCanceled, "another download failed");
-      BERTH_RETURN_IF_ERROR(w.Write(data));
       fetched_ += static_cast<int64_t>(data.size());
+      pending.append(data);
+      if (pending.size() < kWriteSize) return Status::Ok();
+      BERTH_RETURN_IF_ERROR(w.Write(pending));
+      pending.clear();
       p.offset = w.offset();
       auto now = std::chrono::steady_clock::now();
       if (now - last_report >= std::chrono::milliseconds(50)) {
@@ -215,6 +269,7 @@ class Puller {
       }
       return Status::Ok();
     });
+    if (fetched.ok() && !pending.empty()) fetched = w.Write(pending);
     if (!fetched.ok()) {
       p.state = TransferState::kFailed;
       Report(p);
@@ -234,6 +289,7 @@ class Puller {
     p.offset = desc.size;
     p.state = TransferState::kDone;
     Report(p);
+    BlobReady(desc.digest);
     return Status::Ok();
   }
 
@@ -250,9 +306,11 @@ class Puller {
         if (i >= leaves_.size() || failed_.load()) return;
         Status st = FetchLeaf(leaves_[i]);
         if (!st.ok()) {
-          std::lock_guard lock(mu);
-          if (first_error.ok() || first_error.Is(Errc::kCanceled)) first_error = st;
-          failed_ = true;
+          {
+            std::lock_guard lock(mu);
+            if (first_error.ok() || first_error.Is(Errc::kCanceled)) first_error = st;
+          }
+          Fail();
         }
       }
     };
@@ -270,7 +328,10 @@ class Puller {
   const PullOptions& options_;
   std::mutex progress_mu_;
   std::vector<BlobDescriptor> leaves_;
-  std::set<std::string> seen_;
+  std::set<std::string> seen_;  // leaves; written by the walk, before the threads start
+  std::mutex blobs_mu_;
+  std::condition_variable blobs_cv_;
+  std::set<std::string> ready_;  // leaves in the store; guarded by blobs_mu_
   std::atomic<int64_t> fetched_{0};
   int64_t total_ = 0;
   std::atomic<bool> failed_{false};

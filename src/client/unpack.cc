@@ -70,6 +70,7 @@ Result<std::string> UnpackImage(Client& client, const Image& image, const Unpack
     return manifest.status().Wrap(
         fmt::format("image {:?} for {}", image.name, images::FormatPlatform(options.platform)));
   }
+  if (options.wait_for_blob) BERTH_RETURN_IF_ERROR(options.wait_for_blob(manifest->config.digest));
   auto config = fetch(manifest->config);
   if (!config.ok()) return config.status().Wrap(fmt::format("config of image {:?}", image.name));
   auto diff_ids = images::ConfigDiffIds(*config);
@@ -89,6 +90,7 @@ Result<std::string> UnpackImage(Client& client, const Image& image, const Unpack
       if (!existing.status().Is(Errc::kNotFound)) {
         return existing.status().Wrap(fmt::format("failed to stat snapshot {}", layer.chain_id));
       }
+      if (options.wait_for_blob) BERTH_RETURN_IF_ERROR(options.wait_for_blob(layer.blob.digest));
       Status st = ApplyLayer(client, options.snapshotter, layer);
       if (!st.ok() && !st.Is(Errc::kAlreadyExists)) return st;
       applied = st.ok();

@@ -28,6 +28,10 @@ struct UnpackOptions {
   std::string snapshotter = "overlayfs";
   images::Platform platform = images::HostPlatform();
   std::function<void(const UnpackProgress&)> progress;  // may be empty
+  // Called before the config is read and before each layer is applied, with the blob's
+  // digest; it may block until the blob is in the store (a pull unpacks while it downloads)
+  // and fails the unpack with its error. Empty: the blobs are there.
+  std::function<Status(const std::string& digest)> wait_for_blob;
 };
 
 // Unpacks `image` (in the client's namespace) and returns the chain id of its top layer (the
