@@ -14,20 +14,48 @@ namespace {
 // Docker's token spec: a token without expires_in lasts 60 seconds.
 constexpr std::chrono::seconds kDefaultTokenLifetime{60};
 
-std::string CanonicalScopes(const std::map<std::string, std::set<std::string>>& grants) {
-  std::string out;
+Scopes ScopeList(const std::map<std::string, std::set<std::string>>& grants) {
+  Scopes out;
   for (const auto& [resource, actions] : grants) {
-    if (!out.empty()) out += ' ';
-    out += resource + ":";
+    std::string s = resource + ":";
     bool first = true;
     for (const auto& a : actions) {
-      if (!first) out += ',';
-      out += a;
+      if (!first) s += ',';
+      s += a;
       first = false;
     }
+    out.push_back(std::move(s));
   }
   return out;
 }
+
+std::string Join(const Scopes& scopes, char sep) {
+  std::string out;
+  for (const auto& s : scopes) {
+    if (!out.empty()) out += sep;
+    out += s;
+  }
+  return out;
+}
+
+std::string CanonicalScopes(const std::map<std::string, std::set<std::string>>& grants) {
+  return Join(ScopeList(grants), ' ');
+}
+
+Scopes SplitScopeParam(std::string_view param) {
+  Scopes out;
+  while (!param.empty()) {
+    size_t sp = param.find(' ');
+    if (std::string_view s = param.substr(0, sp); !s.empty()) out.emplace_back(s);
+    if (sp == std::string_view::npos) break;
+    param.remove_prefix(sp + 1);
+  }
+  return out;
+}
+
+// Token servers without the OAuth2 POST endpoint answer these (containerd's list: GCR 404,
+// Artifactory 401, ACR 400; 405 for a realm that only takes GET).
+bool OAuthUnsupported(long status) { return status == 400 || status == 401 || status == 404 || status == 405; }
 
 bool Covers(const std::map<std::string, std::set<std::string>>& have,
             const std::map<std::string, std::set<std::string>>& want) {
@@ -60,12 +88,18 @@ std::map<std::string, std::set<std::string>> ParseScopes(const Scopes& scopes) {
   return out;
 }
 
+Scopes MergeScopes(const Scopes& a, const Scopes& b) {
+  Scopes all = a;
+  all.insert(all.end(), b.begin(), b.end());
+  return ScopeList(ParseScopes(all));
+}
+
 Authorizer::Authorizer(std::string host, CredentialsFn credentials, const Transport* transport)
     : host_(std::move(host)), credentials_(std::move(credentials)), transport_(transport) {}
 
-std::optional<Credentials> Authorizer::Creds() const {
-  if (!credentials_) return std::nullopt;
-  return credentials_(host_);
+const std::optional<Credentials>& Authorizer::Creds() {
+  if (!creds_) creds_.emplace(credentials_ ? credentials_(host_) : std::nullopt);
+  return *creds_;
 }
 
 Status Authorizer::Unauthorized(std::string_view why) const {
@@ -78,7 +112,7 @@ Result<std::string> Authorizer::Header(const Scopes& scopes) {
     case Mode::kNone:
       return std::string();
     case Mode::kBasic: {
-      auto creds = Creds();
+      const auto& creds = Creds();
       return creds ? BasicHeader(*creds) : std::string();
     }
     case Mode::kBearer:
@@ -87,13 +121,15 @@ Result<std::string> Authorizer::Header(const Scopes& scopes) {
   auto want = ParseScopes(scopes);
   auto now = std::chrono::steady_clock::now();
   std::erase_if(tokens_, [&](const auto& kv) { return kv.second.expires <= now; });
-  std::string key = CanonicalScopes(want);
+  // What the challenge named is asked for too (a registry may want more than the repository).
+  Scopes ask = MergeScopes(scopes, challenge_scopes_);
+  std::string key = Join(ask, ' ');
   if (auto it = tokens_.find(key); it != tokens_.end()) return "Bearer " + it->second.value;
   // A token granted for more (pull,push) serves a narrower request (pull).
   for (const auto& [k, token] : tokens_) {
     if (Covers(token.grants, want)) return "Bearer " + token.value;
   }
-  BERTH_ASSIGN_OR_RETURN(Token token, FetchToken(scopes));
+  BERTH_ASSIGN_OR_RETURN(Token token, FetchToken(ask));
   std::string header = "Bearer " + token.value;
   tokens_[key] = std::move(token);
   return header;
@@ -115,6 +151,8 @@ Status Authorizer::OnUnauthorized(const HttpResponse& resp, const std::string& s
     realm_ = realm->second;
     auto service = ch.params.find("service");
     service_ = service == ch.params.end() ? "" : service->second;
+    auto scope = ch.params.find("scope");
+    challenge_scopes_ = scope == ch.params.end() ? Scopes{} : SplitScopeParam(scope->second);
     // The token the request carried (if any) was refused: fetch a new one next time.
     std::erase_if(tokens_, [&](const auto& kv) { return "Bearer " + kv.second.value == sent; });
     return Status::Ok();
@@ -130,8 +168,26 @@ Status Authorizer::OnUnauthorized(const HttpResponse& resp, const std::string& s
 }
 
 // Called with mu_ held: concurrent requests wait for one fetch instead of each making one.
+// containerd's fetch: an identity token is exchanged with an OAuth2 POST (refresh-token
+// grant), falling back to GET when the realm does not take it; otherwise GET, with Basic
+// credentials when there are any.
 Result<Authorizer::Token> Authorizer::FetchToken(const Scopes& scopes) {
-  auto creds = Creds();
+  const auto& creds = Creds();
+  const std::string what = fmt::format("token for registry {}", host_);
+  HttpResponse resp;
+  if (creds && creds->username.empty() && !creds->secret.empty()) {
+    std::string form = "grant_type=refresh_token&client_id=berth&refresh_token=" + QueryEscape(creds->secret);
+    if (!service_.empty()) form += "&service=" + QueryEscape(service_);
+    if (!scopes.empty()) form += "&scope=" + QueryEscape(Join(scopes, ' '));
+    HttpRequest req{.method = "POST",
+                    .url = realm_,
+                    .headers = {"Content-Type: application/x-www-form-urlencoded; charset=utf-8"},
+                    .body = form};
+    req.resendable = true;  // a token request changes nothing
+    BERTH_RETURN_IF_ERROR(transport_->PerformWithRetry(req, &resp).Wrap(what));
+    if (!OAuthUnsupported(resp.status)) return ParseTokenAnswer(resp, scopes);
+    log::Debug("registry token POST refused, trying GET", {{"host", host_}, {"status", resp.status}});
+  }
   std::string query;
   auto add = [&](std::string_view k, std::string_view v) {
     query += query.empty() ? "" : "&";
@@ -139,25 +195,14 @@ Result<Authorizer::Token> Authorizer::FetchToken(const Scopes& scopes) {
   };
   if (!service_.empty()) add("service", service_);
   for (const auto& s : scopes) add("scope", s);
+  HttpRequest req{.method = "GET", .url = realm_ + (realm_.find('?') == std::string::npos ? "?" : "&") + query};
+  if (creds) req.headers.push_back("Authorization: " + BasicHeader(*creds));
+  req.follow_redirects = true;
+  BERTH_RETURN_IF_ERROR(transport_->PerformWithRetry(req, &resp).Wrap(what));
+  return ParseTokenAnswer(resp, scopes);
+}
 
-  HttpResponse resp;
-  Status st;
-  if (creds && creds->username.empty() && !creds->secret.empty()) {
-    // An identity token: OAuth2 refresh-token grant (POST), as containerd does.
-    std::string form = query;
-    form += "&grant_type=refresh_token&client_id=berth&refresh_token=" + QueryEscape(creds->secret);
-    HttpRequest req{.method = "POST",
-                    .url = realm_,
-                    .headers = {"Content-Type: application/x-www-form-urlencoded"},
-                    .body = form};
-    st = transport_->PerformWithRetry(req, &resp);
-  } else {
-    HttpRequest req{.method = "GET", .url = realm_ + (realm_.find('?') == std::string::npos ? "?" : "&") + query};
-    if (creds) req.headers.push_back("Authorization: " + BasicHeader(*creds));
-    req.follow_redirects = true;
-    st = transport_->PerformWithRetry(req, &resp);
-  }
-  if (!st.ok()) return st.Wrap(fmt::format("token for registry {}", host_));
+Result<Authorizer::Token> Authorizer::ParseTokenAnswer(const HttpResponse& resp, const Scopes& scopes) {
   if (resp.status == 401 || resp.status == 403) return Unauthorized("token server refused the credentials");
   if (resp.status != 200) {
     return Unknown("token for registry {} from {}: HTTP {}: {}", host_, UrlOrigin(realm_), resp.status,

@@ -1,6 +1,7 @@
 // The Authorization a registry wants, learnt from its 401 challenges (containerd's
 // docker authorizer): Basic with the host's credentials, or Bearer tokens fetched from the
-// challenge's realm for a set of scopes and cached until they expire. Thread-safe.
+// challenge's realm for a set of scopes (the request's, plus the scope the last challenge
+// named) and cached until they expire. The credentials are asked for once. Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -25,7 +26,8 @@ inline std::string PushScope(const std::string& path) { return "repository:" + p
 
 class Authorizer {
  public:
-  // `host` names the registry in messages and is what `credentials` is asked about.
+  // `host` names the registry in messages and is what `credentials` is asked about (once, on
+  // the first challenge: a docker config.json is read once per Registry).
   Authorizer(std::string host, CredentialsFn credentials, const Transport* transport);
 
   // The Authorization header value for a request needing `scopes` ("" until a challenge said
@@ -48,7 +50,8 @@ class Authorizer {
   enum class Mode { kNone, kBasic, kBearer };
 
   Result<Token> FetchToken(const Scopes& scopes);
-  std::optional<Credentials> Creds() const;
+  Result<Token> ParseTokenAnswer(const HttpResponse& resp, const Scopes& scopes);
+  const std::optional<Credentials>& Creds();  // mu_ held
   Status Unauthorized(std::string_view why) const;
 
   const std::string host_;
@@ -58,10 +61,14 @@ class Authorizer {
   std::mutex mu_;
   Mode mode_ = Mode::kNone;
   std::string realm_, service_;
+  Scopes challenge_scopes_;  // the scope parameter of the last Bearer challenge
+  std::optional<std::optional<Credentials>> creds_;  // asked once
   std::map<std::string, Token> tokens_;  // by canonical scope string
 };
 
 // "repository:a:pull" + "repository:a:push" -> resource -> {pull, push}.
 std::map<std::string, std::set<std::string>> ParseScopes(const Scopes& scopes);
+// The scopes of `a` and `b` merged, one per resource, sorted: ["repository:a:pull,push", ...].
+Scopes MergeScopes(const Scopes& a, const Scopes& b);
 
 }  // namespace berth::remotes

@@ -145,7 +145,7 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
   }
   if (ex->resp->body.size() + len > ex->req->max_body) {
     ex->failure = Failure::kTooLarge;
-    ex->error = FailedPrecondition("{}: answer larger than {} bytes", ex->req->url, ex->req->max_body);
+    ex->error = FailedPrecondition("{}: answer larger than {} bytes", RedactUrl(ex->req->url), ex->req->max_body);
     return 0;
   }
   ex->resp->body.append(data, len);
@@ -164,13 +164,23 @@ size_t OnRead(char* buf, size_t size, size_t n, void* user) {
     return CURL_READFUNC_ABORT;
   }
   if (*got == 0 || *got > want) {
-    ex->error = FailedPrecondition("{}: blob source ended after {} of {} bytes", ex->req->url, ex->sent,
+    ex->error = FailedPrecondition("{}: blob source ended after {} of {} bytes", RedactUrl(ex->req->url), ex->sent,
                                    ex->req->source_size);
     ex->failure = Failure::kSink;
     return CURL_READFUNC_ABORT;
   }
   ex->sent += static_cast<int64_t>(*got);
   return *got;
+}
+
+bool Idempotent(const HttpRequest& req) {
+  return req.method == "GET" || req.method == "HEAD" || req.method == "PUT" || req.method == "DELETE" ||
+         req.resendable;
+}
+
+// The request never reached the server: safe to send again whatever its method.
+bool ConnectFailed(CURLcode rc) {
+  return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY;
 }
 
 bool IsRedirect(long status) {
@@ -260,7 +270,7 @@ Status Transport::Perform(const HttpRequest& original, HttpResponse* resp, Failu
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     if (status != 0) resp->status = status;
     // Never the headers: they may carry credentials.
-    log::Debug("registry request", {{"method", req.method}, {"url", req.url}, {"status", resp->status}});
+    log::Debug("registry request", {{"method", req.method}, {"url", RedactUrl(req.url)}, {"status", resp->status}});
 
     if (rc != CURLE_OK) {
       if (ex.failure != Failure::kNone) {
@@ -268,7 +278,9 @@ Status Transport::Perform(const HttpRequest& original, HttpResponse* resp, Failu
         return ex.error;
       }
       *failure = Failure::kTransport;
-      return Unavailable("{} {}: {}", req.method, req.url, errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
+      resp->connect_failed = ConnectFailed(rc);
+      return Unavailable("{} {}: {}", req.method, RedactUrl(req.url),
+                         errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
     }
     // A 2xx with an empty body still reports its headers.
     if (ex.Streaming() && !ex.headers_reported && req.on_headers) {
@@ -296,13 +308,17 @@ Status Transport::PerformWithRetry(const HttpRequest& req, HttpResponse* resp, F
   if (failure == nullptr) failure = &ignored;
   for (int attempt = 0;; ++attempt) {
     Status st = Perform(req, resp, failure);
-    bool resendable = req.source == nullptr && resp->sink_bytes == 0;
-    bool transient = (!st.ok() && *failure == Failure::kTransport) ||
-                     (st.ok() && (resp->status == 429 || resp->status >= 500));
-    if (!transient || !resendable || attempt >= options_.retries) return st;
+    bool replayable = req.source == nullptr && resp->sink_bytes == 0;
+    bool transport = !st.ok() && *failure == Failure::kTransport;
+    bool transient = Idempotent(req) ? transport || (st.ok() && (resp->status == 429 || resp->status >= 500))
+                                     : (transport && resp->connect_failed) || (st.ok() && resp->status == 429);
+    if (!transient || !replayable || attempt >= options_.retries) return st;
     auto delay = RetryDelay(attempt, options_.backoff, st.ok() ? resp->Header("retry-after") : "");
     log::Debug("registry request retried",
-               {{"url", req.url}, {"status", resp->status}, {"delay_ms", delay.count()}});
+               {{"method", req.method},
+                {"url", RedactUrl(req.url)},
+                {"status", resp->status},
+                {"delay_ms", delay.count()}});
     std::this_thread::sleep_for(delay);
   }
 }
@@ -310,8 +326,26 @@ Status Transport::PerformWithRetry(const HttpRequest& req, HttpResponse* resp, F
 std::string UrlOrigin(std::string_view url) {
   size_t scheme = url.find("://");
   if (scheme == std::string_view::npos) return "";
-  size_t end = url.find_first_of("/?#", scheme + 3);
-  return Lower(url.substr(0, end));
+  std::string_view authority = url.substr(scheme + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  if (size_t at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
+  std::string s = Lower(url.substr(0, scheme));
+  std::string host = Lower(authority);
+  if ((s == "https" && host.ends_with(":443")) || (s == "http" && host.ends_with(":80"))) {
+    host.erase(host.rfind(':'));
+  }
+  return s + "://" + host;
+}
+
+std::string RedactUrl(std::string_view url) {
+  url = url.substr(0, url.find_first_of("?#"));
+  size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return std::string(url);
+  size_t start = scheme + 3;
+  size_t end = std::min(url.find('/', start), url.size());
+  size_t at = url.substr(start, end - start).rfind('@');
+  if (at == std::string_view::npos) return std::string(url);
+  return std::string(url.substr(0, start)) + std::string(url.substr(start + at + 1));
 }
 
 Result<std::string> ResolveUrl(const std::string& base, const std::string& ref) {
@@ -320,11 +354,11 @@ Result<std::string> ResolveUrl(const std::string& base, const std::string& ref) 
   if (!u) return Internal("curl_url failed");
   if (curl_url_set(u.get(), CURLUPART_URL, base.c_str(), 0) != CURLUE_OK ||
       curl_url_set(u.get(), CURLUPART_URL, ref.c_str(), 0) != CURLUE_OK) {
-    return Unknown("location \"{}\" (from {}): not a URL", ref, base);
+    return Unknown("location \"{}\" (from {}): not a URL", RedactUrl(ref), RedactUrl(base));
   }
   char* out = nullptr;
   if (curl_url_get(u.get(), CURLUPART_URL, &out, 0) != CURLUE_OK || out == nullptr) {
-    return Unknown("location \"{}\" (from {}): not a URL", ref, base);
+    return Unknown("location \"{}\" (from {}): not a URL", RedactUrl(ref), RedactUrl(base));
   }
   std::string s(out);
   curl_free(out);

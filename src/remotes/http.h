@@ -32,6 +32,7 @@ struct HttpResponse {
   std::string body;      // the body when it was not streamed to a sink (capped)
   std::string url;       // after redirects
   int64_t sink_bytes = 0;  // bytes handed to the request's sink
+  bool connect_failed = false;  // no connection was made: the request never left
 
   // The first value of header `name` (lower-case), "" if absent.
   std::string Header(std::string_view name) const;
@@ -46,6 +47,9 @@ struct HttpRequest {
   const BlobSource* source = nullptr;
   int64_t source_size = 0;
   bool follow_redirects = false;
+  // A POST or PATCH the server may get twice without harm (a token request, opening an upload
+  // session): retried like GET, HEAD, PUT and DELETE. Others are sent once.
+  bool resendable = false;
   // Called once per answer with its status and headers before its first body byte is taken
   // (only for 2xx answers when `sink` is set); an error aborts the transfer with it.
   std::function<Status(const HttpResponse&)> on_headers;
@@ -70,7 +74,9 @@ class Transport {
   Status Perform(const HttpRequest& req, HttpResponse* resp, Failure* failure = nullptr) const;
 
   // Perform, retried with RetryDelay after transport failures, 429 and 5xx answers, as long
-  // as nothing was streamed yet (no sink bytes and no source). Returns the last answer.
+  // as nothing was streamed yet (no sink bytes and no source). A request that is not
+  // idempotent (POST, PATCH without `resendable`) is retried only when the server cannot have
+  // acted on it: no connection was made, or 429. Returns the last answer.
   Status PerformWithRetry(const HttpRequest& req, HttpResponse* resp, Failure* failure = nullptr) const;
 
   const TransportOptions& options() const { return options_; }
@@ -79,8 +85,12 @@ class Transport {
   TransportOptions options_;
 };
 
-// scheme://authority of an absolute URL ("" if it has none).
+// scheme://host[:port] of an absolute URL, lower-case, without user info and without the
+// scheme's default port ("" if it has none): what decides where credentials may go.
 std::string UrlOrigin(std::string_view url);
+// `url` fit for a log line or an error message: without user info, query and fragment (upload
+// locations carry their state and storage redirects their signatures there).
+std::string RedactUrl(std::string_view url);
 // `ref` (absolute, or relative like a Location header) resolved against `base`.
 Result<std::string> ResolveUrl(const std::string& base, const std::string& ref);
 // What a registry's error answer says: the first of {"errors":[{"code","message"}]}, or the

@@ -12,9 +12,12 @@
 #include <nlohmann/json.hpp>
 
 #include "common/logging.h"
+#include "images/rootfs.h"
+#include "images/walk.h"
 #include "remotes/auth.h"
 #include "remotes/backoff.h"
 #include "remotes/http.h"
+#include "remotes/scheme.h"
 
 namespace berth::remotes {
 namespace {
@@ -31,15 +34,15 @@ std::string AcceptHeader() {
   return h;
 }
 
-// "sha256:<hex>" of `data` for the digest's algorithm (sha256 or sha512); "" for others.
+// The digest of `data` in the algorithm of the digest `algorithm_of`: sha512, else sha256.
 std::string DigestOf(std::string_view algorithm_of, std::string_view data) {
-  const EVP_MD* md = algorithm_of.starts_with("sha512:") ? EVP_sha512() : EVP_sha256();
-  std::string_view name = algorithm_of.starts_with("sha512:") ? "sha512:" : "sha256:";
+  if (!algorithm_of.starts_with("sha512:")) return images::Sha256Digest(data);
+  // The images helper is sha256 only; references may name sha512.
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), out, &len, md, nullptr) != 1) return "";
+  if (EVP_Digest(data.data(), data.size(), out, &len, EVP_sha512(), nullptr) != 1) return "";
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string s(name);
+  std::string s = "sha512:";
   for (unsigned int i = 0; i < len; ++i) {
     s += kHex[out[i] >> 4];
     s += kHex[out[i] & 15];
@@ -59,14 +62,11 @@ std::string MediaTypeOfBody(const std::string& body) {
   if (!j.is_object()) return "";
   if (auto it = j.find("mediaType"); it != j.end() && it->is_string()) return it->get<std::string>();
   if (j.value("schemaVersion", 0) == 1) return "application/vnd.docker.distribution.manifest.v1+prettyjws";
-  return j.contains("manifests") ? "application/vnd.oci.image.index.v1+json"
-                                 : "application/vnd.oci.image.manifest.v1+json";
+  return std::string(j.contains("manifests") ? images::kOciIndex : images::kOciManifest);
 }
 
-bool IsManifestType(std::string_view t) {
-  return std::find(std::begin(kManifestAcceptTypes), std::end(kManifestAcceptTypes), t) !=
-         std::end(kManifestAcceptTypes);
-}
+// What a resolve may name: a manifest or an index.
+bool IsManifestType(std::string_view t) { return images::IsManifestType(t) || images::IsIndexType(t); }
 
 std::optional<int64_t> ParseInt(std::string_view s) {
   int64_t v = 0;
@@ -114,13 +114,15 @@ Result<std::string> ReadCaBundle(const std::string& ca_file) {
 struct Registry::Impl {
   std::string host;      // as given
   std::string base_url;  // scheme://api-host
+  std::string origin;    // UrlOrigin(base_url): the only origin that gets credentials
   RegistryOptions options;
   Transport transport;
   Authorizer auth;
 
   Impl(std::string h, RegistryOptions o, TransportOptions t)
       : host(std::move(h)),
-        base_url(std::string(o.plain_http ? "http://" : "https://") + RegistryHost(host)),
+        base_url(std::string(RegistryScheme(host, o)) + "://" + RegistryHost(host)),
+        origin(UrlOrigin(base_url)),
         options(std::move(o)),
         transport(std::move(t)),
         auth(host, options.credentials, &transport) {}
@@ -131,7 +133,11 @@ struct Registry::Impl {
 
   // One request with authentication: the cached Authorization, and after a 401 one more try
   // with what the challenge asked for. Transient failures retried (PerformWithRetry).
+  // Credentials go to the registry's own origin only: an upload Location on another host
+  // (storage behind the registry) gets the request bare, as containerd authorizes only the
+  // host it authenticated with.
   Status Send(const HttpRequest& req, const Scopes& scopes, HttpResponse* resp, Failure* failure = nullptr) {
+    if (UrlOrigin(req.url) != origin) return transport.PerformWithRetry(req, resp, failure);
     for (bool challenged = false;; challenged = true) {
       BERTH_ASSIGN_OR_RETURN(std::string authorization, auth.Header(scopes));
       HttpRequest r = req;
@@ -214,7 +220,7 @@ Result<std::unique_ptr<Registry>> Registry::Open(std::string host, RegistryOptio
                      .retries = std::max(options.retries, 0),
                      .backoff = options.backoff};
   // The extra CA is trusted beside the system's, not instead of them.
-  if (!options.ca_file.empty() && !options.plain_http) {
+  if (!options.ca_file.empty() && RegistryScheme(host, options) == "https") {
     BERTH_ASSIGN_OR_RETURN(t.ca_bundle, ReadCaBundle(options.ca_file));
   }
   return std::unique_ptr<Registry>(
@@ -383,6 +389,7 @@ Result<bool> Registry::MountBlob(const std::string& repository_path, const std::
   HttpRequest req{.method = "POST",
                   .url = impl_->base_url + "/v2/" + repository_path + "/blobs/uploads/?mount=" + QueryEscape(digest) +
                          "&from=" + QueryEscape(from_path)};
+  req.resendable = true;  // a mount done twice is one mount
   HttpResponse resp;
   BERTH_RETURN_IF_ERROR(impl_->Send(req, scopes, &resp).Wrap(what));
   if (resp.status == 201) return true;
@@ -401,6 +408,7 @@ Status Registry::PushBlob(const std::string& repository_path, const Descriptor& 
   const Scopes scopes = {PushScope(repository_path)};
 
   HttpRequest start{.method = "POST", .url = impl_->base_url + "/v2/" + repository_path + "/blobs/uploads/"};
+  start.resendable = true;  // at worst a second session, left to expire
   HttpResponse resp;
   BERTH_RETURN_IF_ERROR(impl_->Send(start, scopes, &resp).Wrap(what));
   if (resp.status == 201) return impl_->FinishUpload(resp, desc, what);  // the registry had it
@@ -420,6 +428,8 @@ Status Registry::PushBlob(const std::string& repository_path, const Descriptor& 
   }
 
   // Chunked: PATCH each chunk with its Content-Range; every answer names the next Location.
+  // A PATCH is sent once (Transport does not resend it): after a failure the registry may
+  // have taken some of the chunk, and the source cannot be rewound, so the upload fails.
   std::vector<char> buf(static_cast<size_t>(chunk_size));
   int64_t sent = 0;
   while (sent < desc.size) {

@@ -2,8 +2,13 @@
 // resolve tags to manifest or index descriptors, fetch manifests and blobs (Range resume,
 // retries with backoff), and push blobs (existence check, cross-repo mount, upload) and
 // manifests. Authentication follows the WWW-Authenticate challenge: Basic with the host's
-// credentials, or Bearer with a token fetched from the realm (with credentials when there are
-// any, anonymously otherwise) and cached per scope.
+// credentials, or Bearer with a token fetched from the realm (an identity token by OAuth2 POST,
+// falling back to GET; a user and password by GET with Basic; anonymously otherwise) for the
+// request's scope and the challenge's, cached per scope. The credentials function is asked once
+// per Registry. Credentials go to the registry's own
+// origin only, never to an upload Location or a redirect on another host; URLs in messages and
+// logs lose their query and user info (upload state, storage signatures). Only idempotent
+// requests are resent after a 5xx: a chunk's PATCH is sent once.
 //
 // One Registry per host; its methods are thread-safe (each call uses its own curl handle, the
 // token cache is shared), so blobs can be fetched in parallel from several threads.
@@ -20,6 +25,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "images/walk.h"
 #include "remotes/credentials.h"
 #include "remotes/reference.h"
 
@@ -27,10 +33,10 @@ namespace berth::remotes {
 
 // The media types a resolve accepts (Accept header), in preference order.
 inline constexpr std::string_view kManifestAcceptTypes[] = {
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-    "application/vnd.oci.image.manifest.v1+json",
-    "application/vnd.docker.distribution.manifest.v2+json",
+    images::kOciIndex,
+    images::kDockerManifestList,
+    images::kOciManifest,
+    images::kDockerManifest,
 };
 
 struct Descriptor {
@@ -40,7 +46,11 @@ struct Descriptor {
 };
 
 struct RegistryOptions {
-  bool plain_http = false;   // http:// instead of https://
+  // The scheme as ctr 1.6 picks it (containerd's config.ConfigureHosts): https, except for a
+  // loopback registry ("localhost", 127.0.0.0/8, ::1, any port), which gets plain http even
+  // without plain_http. plain_http: http for every host.
+  bool plain_http = false;
+  bool loopback_https = false;  // https for a loopback registry too (ctr needs a hosts.toml)
   bool skip_verify = false;  // https without certificate verification
   std::string ca_file;       // extra CA bundle (PEM) for https; "" for the system's
   CredentialsFn credentials;  // nullptr: anonymous

@@ -326,6 +326,19 @@ TEST_F(RemotesRegistryTest, ConnectionRefusedIsUnavailable) {
   EXPECT_TRUE(r.status().Is(Errc::kUnavailable)) << r.status().ToString();
 }
 
+TEST_F(RemotesRegistryTest, LoopbackRegistryNeedsNoPlainHttp) {
+  // ctr 1.6 talks plain http to a loopback registry without --plain-http (ConfigureHosts).
+  RegistryOptions o = PlainHttp();
+  o.plain_http = false;
+  auto reg = MustOpen(registry_->host(), o);
+  ASSERT_NE(reg, nullptr);
+  auto ref = remotes::ParseReference(registry_->Ref("remotes/busybox:v1"));
+  ASSERT_TRUE(ref.ok()) << ref.status().ToString();
+  auto desc = reg->Resolve(*ref);
+  ASSERT_TRUE(desc.ok()) << desc.status().ToString();
+  EXPECT_EQ(desc->digest, LayoutManifestDigest(layout_, "v1"));
+}
+
 class RemotesBasicAuthTest : public ::testing::Test {};
 
 TEST_F(RemotesBasicAuthTest, CredentialsWrongPasswordAndAnonymous) {
@@ -543,6 +556,7 @@ TEST_F(RemotesTokenAuthTest, HttpsWithExtraCaSkipVerifyOrNeither) {
 
   RegistryOptions with_ca = PlainHttp(creds);
   with_ca.plain_http = false;
+  with_ca.loopback_https = true;  // 127.0.0.1 is plain http otherwise, as ctr talks to it
   with_ca.ca_file = cert.string();
   auto trusted = MustOpen(host_, with_ca);
   auto desc = trusted->Resolve(*ref);
