@@ -2,7 +2,10 @@
 #include "client/content_stream.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <random>
+#include <thread>
 
 #include "client/convert.h"
 #include "client/grpc_errors.h"
@@ -44,8 +47,25 @@ struct ContentWriter::Stream {
 ContentWriter::ContentWriter(std::unique_ptr<Stream> stream) : stream_(std::move(stream)) {}
 ContentWriter::~ContentWriter() = default;
 
-Result<std::unique_ptr<ContentWriter>> ContentWriter::Open(Client& client, const ContentWriteRequest& request) {
+bool IsRefLocked(const Status& status) {
+  return status.Is(Errc::kUnavailable) && status.message().find("locked") != std::string::npos;
+}
+
+Result<std::unique_ptr<ContentWriter>> ContentWriter::Open(Client& client, const ContentWriteRequest& request,
+                                                           const std::function<bool()>& stop) {
   if (request.ref.empty()) return InvalidArgument("a content write needs a ref");
+  std::minstd_rand rng(std::random_device{}());
+  int retry_ms = 16;
+  for (;;) {
+    auto opened = OpenOnce(client, request);
+    if (opened.ok() || !IsRefLocked(opened.status()) || (stop && stop())) return opened;
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % static_cast<unsigned>(retry_ms)));
+    if (retry_ms < 2048) retry_ms <<= 1;
+    if (stop && stop()) return opened;
+  }
+}
+
+Result<std::unique_ptr<ContentWriter>> ContentWriter::OpenOnce(Client& client, const ContentWriteRequest& request) {
   auto stream = std::make_unique<Stream>();
   stream->request = request;
   client.Prepare(&stream->context, false);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -19,8 +20,12 @@ namespace berth::client {
 // Not thread-safe; one writer per ref at a time (the daemon answers kUnavailable "locked").
 class ContentWriter {
  public:
-  // kAlreadyExists when the store has `request.expected` already (nothing to write).
-  static Result<std::unique_ptr<ContentWriter>> Open(Client& client, const ContentWriteRequest& request);
+  // kAlreadyExists when the store has `request.expected` already (nothing to write). While
+  // another writer holds the ref (kUnavailable "locked"), waits and tries again, as
+  // containerd's content.OpenWriter does (randomized backoff growing to 2 s), until the ref is
+  // free or `stop` (if given) returns true, which returns the lock error.
+  static Result<std::unique_ptr<ContentWriter>> Open(Client& client, const ContentWriteRequest& request,
+                                                     const std::function<bool()>& stop = {});
   ~ContentWriter();
   ContentWriter(const ContentWriter&) = delete;
   ContentWriter& operator=(const ContentWriter&) = delete;
@@ -36,8 +41,13 @@ class ContentWriter {
  private:
   struct Stream;
   explicit ContentWriter(std::unique_ptr<Stream> stream);
+  static Result<std::unique_ptr<ContentWriter>> OpenOnce(Client& client, const ContentWriteRequest& request);
   std::unique_ptr<Stream> stream_;
 };
+
+// Whether `status` is the daemon's "another writer holds this ingest ref" (kUnavailable,
+// "ref ... locked ..."), as opposed to a daemon that cannot be reached.
+bool IsRefLocked(const Status& status);
 
 // A blob's bytes, read in order into the caller's buffers (one Read stream under the hood).
 class ContentReader {

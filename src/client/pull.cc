@@ -5,15 +5,14 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
-#include <map>
 #include <mutex>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include "client/content_stream.h"
 #include "client/temp_lease.h"
 #include "common/logging.h"
+#include "images/distribution_source.h"
 #include "images/gc_labels.h"
 #include "remotes/reference.h"
 
@@ -23,24 +22,6 @@ namespace {
 using images::BlobDescriptor;
 
 remotes::Descriptor ToRemote(const BlobDescriptor& d) { return {d.media_type, d.digest, d.size}; }
-
-// An index's children for the platform (containerd's FilterPlatforms + LimitManifests(1)):
-// manifests with a matching platform (or none), the best (first) one only; other children kept.
-std::vector<BlobDescriptor> SelectChildren(const BlobDescriptor& parent, std::vector<BlobDescriptor> children,
-                                           const PullOptions& options) {
-  if (!images::IsIndexType(parent.media_type) || options.all_platforms) return children;
-  std::vector<BlobDescriptor> out;
-  bool manifest_taken = false;
-  for (auto& ch : children) {
-    if (ch.platform && !images::MatchPlatform(options.platform, images::NormalizePlatform(*ch.platform))) continue;
-    if (images::IsManifestType(ch.media_type)) {
-      if (manifest_taken) continue;
-      manifest_taken = true;
-    }
-    out.push_back(std::move(ch));
-  }
-  return out;
-}
 
 class Puller {
  public:
@@ -100,8 +81,6 @@ class Puller {
   }
 
  private:
-  std::string SourceLabelKey() const { return std::string(kDistributionSourceLabelPrefix) + ref_.domain; }
-
   // Ends the pull early: downloads stop at their next chunk, waits for blobs return.
   void Fail() {
     std::lock_guard lock(blobs_mu_);
@@ -131,27 +110,8 @@ class Puller {
   }
 
   // The distribution source label a blob from this repository gets, appended to what it has.
-  labels::Labels SourceLabel(const std::optional<ContentInfo>& existing) const {
-    std::string value = ref_.path;
-    if (existing) {
-      auto it = existing->labels.find(SourceLabelKey());
-      if (it != existing->labels.end() && !it->second.empty()) {
-        std::set<std::string> repos;
-        size_t start = 0;
-        const std::string& v = it->second;
-        while (start <= v.size()) {
-          size_t comma = v.find(',', start);
-          if (comma == std::string::npos) comma = v.size();
-          if (comma > start) repos.insert(v.substr(start, comma - start));
-          start = comma + 1;
-        }
-        repos.insert(ref_.path);
-        value.clear();
-        for (const auto& r : repos) value += (value.empty() ? "" : ",") + r;
-      }
-    }
-    if (!labels::Validate(SourceLabelKey(), value).ok()) return {};  // too long: skip, as containerd
-    return {{SourceLabelKey(), value}};
+  labels::Labels SourceLabel(const labels::Labels& have = {}) const {
+    return images::AppendDistributionSource(have, ref_.domain, ref_.path);
   }
 
   Result<std::optional<ContentInfo>> Existing(const std::string& digest) {
@@ -174,9 +134,40 @@ class Puller {
     return client_.UpdateContentLabels(info.digest, add, paths).status();
   }
 
+  // A blob that someone else stored meanwhile (the write found it there) gets `add` and this
+  // repository's source label all the same, as containerd labels a blob whether or not its
+  // fetch wrote it.
+  Status LabelStored(const std::string& digest, labels::Labels add = {}) {
+    BERTH_ASSIGN_OR_RETURN(auto now, Existing(digest));
+    if (!now) return Status::Ok();  // collected already: nothing to label
+    for (auto& [k, v] : SourceLabel(now->labels)) add[k] = v;
+    return Label(*now, add);
+  }
+
+  bool Stopped() const { return failed_.load(); }
+
+  // A small blob (index, manifest) stored with `add` labels, or labelled if it is there already.
+  Status StoreBlob(const BlobDescriptor& desc, const std::string& blob, const labels::Labels& add) {
+    ContentWriteRequest req{IngestRef(desc.media_type, desc.digest), desc.digest, desc.size, {}, true, 1 << 20};
+    auto writer = ContentWriter::Open(client_, req, [this] { return Stopped(); });
+    if (!writer.ok() && writer.status().Is(Errc::kAlreadyExists)) return LabelStored(desc.digest, add);
+    if (!writer.ok()) return writer.status().Wrap(fmt::format("failed to store {}", desc.digest));
+    ContentWriter& w = **writer;
+    w.Restart();  // whatever an old ingest holds, write it all
+    labels::Labels with_source = add;
+    for (auto& [k, v] : SourceLabel()) with_source[k] = v;
+    Status st = w.Write(blob);
+    if (!st.ok()) return st.Wrap(fmt::format("failed to store {}", desc.digest));
+    auto committed = w.Commit(with_source);
+    if (!committed.ok() && committed.status().Is(Errc::kAlreadyExists)) return LabelStored(desc.digest, add);
+    if (!committed.ok()) return committed.status().Wrap(fmt::format("failed to store {}", desc.digest));
+    return Status::Ok();
+  }
+
   // Index or manifest: fetched (or read from the store), stored with its children's labels,
   // children walked. Configs and layers are queued for the parallel fetch.
   Status Walk(const BlobDescriptor& desc, int depth) {
+    BERTH_RETURN_IF_ERROR(images::CheckNotSchema1(desc).Wrap(ref_.String()));
     if (!images::IsIndexType(desc.media_type) && !images::IsManifestType(desc.media_type)) {
       if (seen_.insert(desc.digest).second) {
         leaves_.push_back(desc);
@@ -201,24 +192,16 @@ class Puller {
       Report(p);
     }
     BERTH_ASSIGN_OR_RETURN(auto children, images::Children(desc, blob));
-    children = SelectChildren(desc, std::move(children), options_);
-    labels::Labels add = images::ChildGcLabels(children);
-    for (auto& [k, v] : SourceLabel(existing)) add[k] = v;
+    // Every child gets its gc label, fetched or not (containerd labels before it filters):
+    // an index pulled once per platform keeps each platform's manifest referenced.
+    labels::Labels gc = images::ChildGcLabels(children);
+    if (!options_.all_platforms) children = images::ChildrenToFetch(desc, std::move(children), options_.platform);
     if (existing) {
+      labels::Labels add = gc;
+      for (auto& [k, v] : SourceLabel(existing->labels)) add[k] = v;
       BERTH_RETURN_IF_ERROR(Label(*existing, add));
     } else {
-      ContentWriteRequest req;
-      req.ref = IngestRef(desc.media_type, desc.digest);
-      req.expected = desc.digest;
-      req.size = desc.size;
-      req.labels = add;
-      std::istringstream in(blob);
-      auto written = client_.WriteContent(in, req);
-      if (!written.ok()) return written.status().Wrap(fmt::format("failed to store {}", desc.digest));
-      if (written->already_exists) {
-        BERTH_ASSIGN_OR_RETURN(auto now, Existing(desc.digest));
-        if (now) BERTH_RETURN_IF_ERROR(Label(*now, add));
-      }
+      BERTH_RETURN_IF_ERROR(StoreBlob(desc, blob, gc));
     }
     for (const auto& ch : children) BERTH_RETURN_IF_ERROR(Walk(ch, depth + 1));
     return Status::Ok();
@@ -229,7 +212,7 @@ class Puller {
                        TransferState::kRunning};
     BERTH_ASSIGN_OR_RETURN(auto existing, Existing(desc.digest));
     if (existing) {
-      BERTH_RETURN_IF_ERROR(Label(*existing, SourceLabel(existing)));
+      BERTH_RETURN_IF_ERROR(Label(*existing, SourceLabel(existing->labels)));
       p.offset = desc.size;
       p.state = TransferState::kExists;
       Report(p);
@@ -237,8 +220,10 @@ class Puller {
       return Status::Ok();
     }
     ContentWriteRequest req{p.ref, desc.digest, desc.size, {}, true, 1 << 20};
-    auto writer = ContentWriter::Open(client_, req);
+    // Another pull writing the same blob holds its ingest: wait for it (then the blob is there).
+    auto writer = ContentWriter::Open(client_, req, [this] { return Stopped(); });
     if (!writer.ok() && writer.status().Is(Errc::kAlreadyExists)) {
+      BERTH_RETURN_IF_ERROR(LabelStored(desc.digest));
       p.offset = desc.size;
       p.state = TransferState::kExists;
       Report(p);
@@ -275,8 +260,10 @@ class Puller {
       Report(p);
       return fetched;
     }
-    auto committed = w.Commit(SourceLabel(std::nullopt));
-    if (!committed.ok() && !committed.status().Is(Errc::kAlreadyExists)) {
+    auto committed = w.Commit(SourceLabel());
+    if (!committed.ok() && committed.status().Is(Errc::kAlreadyExists)) {
+      BERTH_RETURN_IF_ERROR(LabelStored(desc.digest));
+    } else if (!committed.ok()) {
       p.state = TransferState::kFailed;
       Report(p);
       if (committed.status().Is(Errc::kFailedPrecondition) || committed.status().Is(Errc::kInvalidArgument)) {

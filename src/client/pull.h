@@ -2,9 +2,10 @@
 // the index/manifests (only the wanted platform's, unless all platforms), then config and
 // layers in parallel into the content store, each blob under containerd's ingest ref
 // (`layer-sha256:...`) so an interrupted pull resumes where it stopped (Range request from the
-// ingest's offset); the blobs get containerd's labels (gc.ref.content.* children, and
-// containerd.io/distribution.source.<host> = repository, which push uses for cross-repository
-// mounts). Then the image record is created (or updated) and, unless told not to, unpacked.
+// ingest's offset); the blobs get containerd's labels (gc.ref.content.* for every child, fetched
+// or not, and containerd.io/distribution.source.<host> = repository, which push uses for
+// cross-repository mounts), blobs already in the store too. A blob another pull is writing is
+// waited for. Of an index, the manifest fetched is the one the unpack (ResolveManifest) uses. Then the image record is created (or updated) and, unless told not to, unpacked.
 // The whole pull runs under a lease (24 h expiry) that ends with it, unless the client has one.
 //
 //   PullOptions opts;
@@ -23,8 +24,6 @@
 #include "remotes/registry.h"
 
 namespace berth::client {
-
-inline constexpr std::string_view kDistributionSourceLabelPrefix = "containerd.io/distribution.source.";
 
 struct PullOptions {
   remotes::RegistryOptions registry;
@@ -48,7 +47,8 @@ struct PullResult {
 
 // Errors: kInvalidArgument for a bad reference, kNotFound for an unknown repository, tag or
 // platform, the registry's errors as remotes::Registry reports them, kFailedPrecondition when
-// a blob's digest does not match (its ingest is then dropped).
+// a blob's digest does not match (its ingest is then dropped) and for a Docker schema 1 image
+// (not supported).
 Result<PullResult> Pull(Client& client, const std::string& ref, const PullOptions& options);
 
 }  // namespace berth::client

@@ -11,6 +11,7 @@
 #include "client/content_stream.h"
 #include "client/pull.h"
 #include "common/logging.h"
+#include "images/distribution_source.h"
 #include "remotes/reference.h"
 
 namespace berth::client {
@@ -88,16 +89,8 @@ class Pusher {
     std::vector<std::string> out;
     auto info = client_.GetContentInfo(digest);
     if (!info.ok()) return out;
-    auto it = info->labels.find(std::string(kDistributionSourceLabelPrefix) + ref_.domain);
-    if (it == info->labels.end()) return out;
-    size_t start = 0;
-    const std::string& v = it->second;
-    while (start < v.size()) {
-      size_t comma = v.find(',', start);
-      if (comma == std::string::npos) comma = v.size();
-      std::string repo = v.substr(start, comma - start);
-      if (!repo.empty() && repo != ref_.path) out.push_back(std::move(repo));
-      start = comma + 1;
+    for (auto& repo : images::DistributionSources(info->labels, ref_.domain)) {
+      if (repo != ref_.path) out.push_back(std::move(repo));
     }
     return out;
   }

@@ -59,18 +59,6 @@ Result<Platform> ConfigPlatform(const BlobDescriptor& config, const FetchBlob& f
   return NormalizePlatform(Platform{StringField(j, "os"), StringField(j, "architecture"), ""});
 }
 
-// The children of an index that may hold `platform`'s manifest, best first: those with a
-// matching platform, then those without one.
-std::vector<BlobDescriptor> Candidates(std::vector<BlobDescriptor> children,
-                                       const Platform& platform) {
-  std::erase_if(children, [&](const BlobDescriptor& d) {
-    return d.platform && !MatchPlatform(platform, *d.platform);
-  });
-  std::stable_partition(children.begin(), children.end(),
-                        [](const BlobDescriptor& d) { return d.platform.has_value(); });
-  return children;
-}
-
 // images.Manifest's walk; nullopt when the manifest reached is for another platform.
 Result<std::optional<ParsedManifest>> Resolve(const BlobDescriptor& desc, bool root,
                                               const Platform& platform, const FetchBlob& fetch,
@@ -93,10 +81,11 @@ Result<std::optional<ParsedManifest>> Resolve(const BlobDescriptor& desc, bool r
     BERTH_ASSIGN_OR_RETURN(std::string blob, fetch(desc));
     BERTH_ASSIGN_OR_RETURN(auto children, Children(desc, blob));
     *was_index = true;
-    auto candidates = Candidates(std::move(children), platform);
+    auto candidates = PlatformCandidates(std::move(children), platform);
     if (candidates.empty()) return std::optional<ParsedManifest>();
     return Resolve(candidates.front(), false, platform, fetch, was_index);  // limit 1
   }
+  BERTH_RETURN_IF_ERROR(CheckNotSchema1(desc));
   return NotFound("unexpected media type {} for {}", desc.media_type, desc.digest);
 }
 
@@ -120,7 +109,7 @@ void WalkSize(const BlobDescriptor& desc, const Platform& platform, const FetchB
     return d.platform && !MatchPlatform(platform, *d.platform);
   });
   if (IsIndexType(desc.media_type)) {
-    next = Candidates(std::move(next), platform);
+    next = PlatformCandidates(std::move(next), platform);
     if (next.empty()) {
       error = NotFound("no match for platform in manifest {}", desc.digest);
       return;
@@ -160,6 +149,18 @@ bool IsManifestType(std::string_view media_type) {
 
 bool IsConfigType(std::string_view media_type) {
   return media_type == kOciConfig || media_type == kDockerConfig;
+}
+
+bool IsSchema1ManifestType(std::string_view media_type) {
+  return media_type == kDockerSchema1Manifest || media_type == kDockerSchema1SignedManifest;
+}
+
+Status CheckNotSchema1(const BlobDescriptor& desc) {
+  if (!IsSchema1ManifestType(desc.media_type)) return Status::Ok();
+  return FailedPrecondition(
+      "manifest {}: Docker schema 1 manifests ({}) are not supported; push the image again as "
+      "Docker schema 2 or OCI",
+      desc.digest, desc.media_type);
 }
 
 Platform NormalizePlatform(Platform p) {
@@ -237,6 +238,7 @@ Result<Platform> ParsePlatform(std::string_view spec) {
 }
 
 Result<std::vector<BlobDescriptor>> Children(const BlobDescriptor& desc, std::string_view blob) {
+  BERTH_RETURN_IF_ERROR(CheckNotSchema1(desc));
   std::vector<BlobDescriptor> out;
   const bool index = IsIndexType(desc.media_type);
   if (!index && !IsManifestType(desc.media_type)) return out;
@@ -261,6 +263,25 @@ Result<std::vector<BlobDescriptor>> Children(const BlobDescriptor& desc, std::st
     }
   }
   return out;
+}
+
+std::vector<BlobDescriptor> PlatformCandidates(std::vector<BlobDescriptor> children,
+                                               const Platform& platform) {
+  std::erase_if(children, [&](const BlobDescriptor& d) {
+    return d.platform && !MatchPlatform(platform, *d.platform);
+  });
+  std::stable_partition(children.begin(), children.end(),
+                        [](const BlobDescriptor& d) { return d.platform.has_value(); });
+  return children;
+}
+
+std::vector<BlobDescriptor> ChildrenToFetch(const BlobDescriptor& parent,
+                                            std::vector<BlobDescriptor> children,
+                                            const Platform& platform) {
+  if (!IsIndexType(parent.media_type)) return children;
+  children = PlatformCandidates(std::move(children), platform);
+  if (children.size() > 1) children.resize(1);
+  return children;
 }
 
 Result<ParsedManifest> ResolveManifest(const BlobDescriptor& target, const Platform& platform,

@@ -23,10 +23,16 @@ inline constexpr std::string_view kDockerManifest =
     "application/vnd.docker.distribution.manifest.v2+json";
 inline constexpr std::string_view kOciConfig = "application/vnd.oci.image.config.v1+json";
 inline constexpr std::string_view kDockerConfig = "application/vnd.docker.container.image.v1+json";
+// Docker's schema 1 manifests: containerd 1.6 converts them on pull; berth does not.
+inline constexpr std::string_view kDockerSchema1Manifest =
+    "application/vnd.docker.distribution.manifest.v1+json";
+inline constexpr std::string_view kDockerSchema1SignedManifest =
+    "application/vnd.docker.distribution.manifest.v1+prettyjws";
 
 bool IsIndexType(std::string_view media_type);
 bool IsManifestType(std::string_view media_type);
 bool IsConfigType(std::string_view media_type);
+bool IsSchema1ManifestType(std::string_view media_type);
 
 struct Platform {
   std::string os;
@@ -55,14 +61,31 @@ struct BlobDescriptor {
   std::optional<Platform> platform;
 };
 
+// kFailedPrecondition naming schema 1 as unsupported for a schema 1 manifest; Ok otherwise.
+Status CheckNotSchema1(const BlobDescriptor& desc);
+
 // A blob's bytes: kNotFound when the store does not have it.
 using FetchBlob = std::function<Result<std::string>(const BlobDescriptor&)>;
 // Whether the store has the blob.
 using HasBlob = std::function<Result<bool>(const BlobDescriptor&)>;
 
 // The descriptors an index (its manifests) or a manifest (its config, then its layers) refers
-// to; none for other media types. kInvalidArgument for JSON that is not one.
+// to; none for other media types. kInvalidArgument for JSON that is not one,
+// kFailedPrecondition for a schema 1 manifest.
 Result<std::vector<BlobDescriptor>> Children(const BlobDescriptor& desc, std::string_view blob);
+
+// The children of an index that may hold `platform`'s manifest, best first: those whose
+// platform matches, then those without one (containerd's FilterPlatforms + LimitManifests
+// order). ResolveManifest follows the first; so does a pull (ChildrenToFetch).
+std::vector<BlobDescriptor> PlatformCandidates(std::vector<BlobDescriptor> children,
+                                               const Platform& platform);
+
+// Which of `parent`'s children a pull for `platform` fetches: of an index, the first platform
+// candidate only (the manifest, or nested index, ResolveManifest will use; none when no child
+// matches); of a manifest, all of them (config and layers).
+std::vector<BlobDescriptor> ChildrenToFetch(const BlobDescriptor& parent,
+                                            std::vector<BlobDescriptor> children,
+                                            const Platform& platform);
 
 struct ParsedManifest {
   BlobDescriptor config;

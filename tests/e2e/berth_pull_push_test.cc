@@ -1,7 +1,8 @@
 // `berth pull` / `berth push` against Debian's docker-registry on loopback (anonymous and with
 // htpasswd basic auth): pull, push under a new name, pull back (same manifest digest), the same
 // blobs as the real `ctr pull` stores, an interrupted pull resumed, `berth run` pulling a
-// missing image, errors, and the progress display.
+// missing image, errors, and the progress display; two platforms of one index pulled one after
+// the other both kept by garbage collection; pulls meeting another writer of the same blob.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -13,7 +14,11 @@
 #include <thread>
 
 #include "client/client.h"
+#include "client/content_stream.h"
+#include "client/transfer.h"
 #include "harness.h"
+#include "images/walk.h"
+#include "remotes/registry.h"
 #include "registry.h"
 
 namespace berth::e2e {
@@ -75,6 +80,14 @@ class BerthPullPushE2E : public BerthdTest {
     namespaces_.insert(ns);
     args.insert(args.begin(), {"--namespace", ns});
     return daemon_->Ctr(args);
+  }
+
+  // Runs a garbage collection now: a lease created and removed with --sync.
+  void CollectGarbage(const std::string& ns) {
+    auto created = B(ns, {"leases", "create", "--id", "gc-now"});
+    ASSERT_EQ(created.exit_code, 0) << e2e::Describe(created);
+    auto removed = B(ns, {"leases", "rm", "--sync", "gc-now"});
+    ASSERT_EQ(removed.exit_code, 0) << e2e::Describe(removed);
   }
 
   fs::path layout_;
@@ -257,6 +270,144 @@ TEST_F(BerthPullPushE2E, ProgressBarsOnATerminal) {
   auto quiet = B(Ns("tty2"), {"pull", "--plain-http", "--progress", "none", reg->Ref("pp/tty:v1")});
   ASSERT_EQ(quiet.exit_code, 0) << e2e::Describe(quiet);
   EXPECT_EQ(quiet.out, "");
+}
+
+TEST_F(BerthPullPushE2E, TwoPlatformsOfAnIndexPulledInTurnAreBothKept) {
+  // An index of two manifests: the test image as this host's platform, a second image (other
+  // greeting, so other layers) as another platform.
+  fs::path other = BuildTestImage(dir_->path() / "other", {.tag = "v1", .layers = 2, .greeting = "second"});
+  ASSERT_FALSE(other.empty());
+  const std::string other_manifest = LayoutManifestDigest(other, "v1");
+  auto reg = TestRegistry::Start(dir_->path() / "registry");
+  ASSERT_NE(reg, nullptr);
+  std::string err;
+  ASSERT_TRUE(reg->Push(layout_, "v1", "pp/multi:a", &err)) << err;
+  ASSERT_TRUE(reg->Push(other, "v1", "pp/multi:b", &err)) << err;
+  const images::Platform host = images::HostPlatform();
+  const std::string arch_a = host.architecture;
+  const std::string arch_b = arch_a == "amd64" ? "arm64" : "amd64";
+  auto entry = [](const std::string& digest, const fs::path& layout, const std::string& arch) {
+    return R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" + digest +
+           R"(","size":)" + std::to_string(fs::file_size(LayoutBlobPath(layout, digest))) +
+           R"(,"platform":{"architecture":")" + arch + R"(","os":"linux"}})";
+  };
+  const std::string index =
+      R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[)" +
+      entry(manifest_, layout_, arch_a) + "," + entry(other_manifest, other, arch_b) + "]}";
+  {
+    auto registry = remotes::Registry::Open(reg->host(), {.plain_http = true});
+    ASSERT_TRUE(registry.ok()) << registry.status().ToString();
+    auto pushed = (*registry)->PushManifest("pp/multi", "v1", "application/vnd.oci.image.index.v1+json", index);
+    ASSERT_TRUE(pushed.ok()) << pushed.ToString();
+  }
+  const std::string ref = reg->Ref("pp/multi:v1");
+  const std::string ns = Ns("multi");
+  auto a = B(ns, {"pull", "--plain-http", "--platform", "linux/" + arch_a, ref});
+  ASSERT_EQ(a.exit_code, 0) << e2e::Describe(a);
+  auto b = B(ns, {"pull", "--plain-http", "--no-unpack", "--platform", "linux/" + arch_b, ref});
+  ASSERT_EQ(b.exit_code, 0) << e2e::Describe(b);
+  CollectGarbage(ns);
+
+  // The index names both manifests for the collector, so both platforms' blobs stay.
+  auto held = ContentDigests(B(ns, {"content", "ls"}).out);
+  EXPECT_TRUE(held.contains(manifest_)) << "first platform's manifest collected";
+  EXPECT_TRUE(held.contains(other_manifest)) << "second platform's manifest collected";
+  for (const auto& layout : {layout_, other}) {
+    for (const auto& [media_type, digest] : LayoutLayers(layout, "v1")) {
+      EXPECT_TRUE(held.contains(digest)) << digest << " of " << layout << " collected";
+    }
+  }
+  auto client = client::Client::Connect(daemon_->socket().string(), ns);
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  auto info = (*client)->GetContentInfo(ImageDigest(B(ns, {"images", "ls"}).out, ref));
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->labels["containerd.io/gc.ref.content.m.0"], manifest_);
+  EXPECT_EQ(info->labels["containerd.io/gc.ref.content.m.1"], other_manifest);
+  // And the first platform still runs.
+  auto run = B(ns, {"run", "--rm", ref, Ns("m1"), "cat", "/etc/greeting"});
+  EXPECT_EQ(run.out, "hello from berth\n") << e2e::Describe(run);
+}
+
+TEST_F(BerthPullPushE2E, APullWaitsForAnotherWriterOfTheSameBlobAndLabelsIt) {
+  auto reg = TestRegistry::Start(dir_->path() / "registry");
+  ASSERT_NE(reg, nullptr);
+  std::string err;
+  ASSERT_TRUE(reg->Push(layout_, "v1", "pp/lock:v1", &err)) << err;
+  const std::string ns = Ns("lock");
+  namespaces_.insert(ns);
+  auto client = client::Client::Connect(daemon_->socket().string(), ns);
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+
+  // This test holds the ingest of one layer, as another pull would, with all its bytes.
+  const auto [media_type, layer] = LayoutLayers(layout_, "v1").back();
+  const std::string bytes = ReadFile(LayoutBlobPath(layout_, layer));
+  const std::string ingest = client::IngestRef(media_type, layer);
+  auto writer = client::ContentWriter::Open(**client, {ingest, layer, static_cast<int64_t>(bytes.size())});
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  ASSERT_TRUE((*writer)->Write(bytes).ok());
+
+  CommandResult pull;
+  std::thread puller(
+      [&] { pull = daemon_->Berth({"--namespace", ns, "pull", "--plain-http", reg->Ref("pp/lock:v1")}, 120s); });
+  // The pull met the lock (the daemon logs the refused write) and waits...
+  bool met = WaitUntil([&] { return Count(daemon_->Log(), "locked for") > 0; }, 60s);
+  EXPECT_TRUE(met) << daemon_->Log();
+  std::this_thread::sleep_for(300ms);
+  // ... until the other writer commits (without labels); then it finds the blob there.
+  auto committed = (*writer)->Commit();
+  EXPECT_TRUE(committed.ok()) << committed.status().ToString();
+  writer->reset();
+  puller.join();
+  ASSERT_EQ(pull.exit_code, 0) << e2e::Describe(pull);
+  auto info = (*client)->GetContentInfo(layer);
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  // Labelled as pulled from this repository all the same.
+  EXPECT_EQ(info->labels["containerd.io/distribution.source." + reg->host()], "pp/lock");
+  EXPECT_THAT(C(ns, {"images", "check"}).out, HasSubstr("complete"));
+}
+
+TEST_F(BerthPullPushE2E, TwoPullsOfOneImageAtOnceBothSucceed) {
+  auto reg = TestRegistry::Start(dir_->path() / "registry");
+  ASSERT_NE(reg, nullptr);
+  std::string err;
+  ASSERT_TRUE(reg->Push(layout_, "v1", "pp/twice:v1", &err)) << err;
+  const std::string ns = Ns("twice");
+  namespaces_.insert(ns);
+  const std::string ref = reg->Ref("pp/twice:v1");
+  CommandResult first, second;
+  const std::vector<std::string> args{"--namespace", ns, "pull", "--plain-http", ref};
+  std::thread t1([&] { first = daemon_->Berth(args, 120s); });
+  std::thread t2([&] { second = daemon_->Berth(args, 120s); });
+  t1.join();
+  t2.join();
+  EXPECT_EQ(first.exit_code, 0) << e2e::Describe(first);
+  EXPECT_EQ(second.exit_code, 0) << e2e::Describe(second);
+  EXPECT_EQ(ImageDigest(B(ns, {"images", "ls"}).out, ref), manifest_);
+  EXPECT_THAT(C(ns, {"images", "check"}).out, HasSubstr("complete"));
+}
+
+TEST_F(BerthPullPushE2E, ASchema1ImageIsRefusedByName) {
+  // tests/e2e/fake_token_registry.py serving a Docker schema 1 manifest under fake/app:v1.
+  const fs::path d = dir_->path() / "fake";
+  fs::create_directories(d);
+  std::ofstream(d / "manifest") << R"({"schemaVersion":1,"name":"fake/app","tag":"v1","architecture":"amd64",)"
+                                << R"("fsLayers":[],"history":[],"signatures":[]})";
+  std::ofstream(d / "blob") << "blob";
+  std::ofstream(d / "redirect") << "redirect";
+  BackgroundProcess server({"python3", (fs::path(BERTH_SOURCE_DIR) / "tests/e2e/fake_token_registry.py").string(),
+                            "--repo", "fake/app", "--manifest", (d / "manifest").string(), "--media-type",
+                            "application/vnd.docker.distribution.manifest.v1+prettyjws", "--blob",
+                            (d / "blob").string(), "--redirect-blob", (d / "redirect").string(), "--user", "bob",
+                            "--password", "builder", "--log", (d / "requests.log").string()},
+                           d / "server.out");
+  ASSERT_TRUE(server.WaitForOutput("LISTENING ", 20s)) << server.Output();
+  const std::string out = server.Output();
+  const std::string ref = "127.0.0.1:" + std::to_string(std::stoi(out.substr(out.find("LISTENING ") + 10))) +
+                          "/fake/app:v1";
+  auto pull = B(Ns("s1"), {"pull", "--plain-http", "--user", "bob:builder", ref});
+  EXPECT_EQ(pull.exit_code, 1) << e2e::Describe(pull);
+  EXPECT_THAT(pull.err, HasSubstr("schema 1"));
+  EXPECT_THAT(pull.err, Not(HasSubstr("not found")));
 }
 
 }  // namespace
