@@ -44,10 +44,13 @@ void AddContainerFlags(CLI::App* cmd, ContainerFlags& f) {
   cmd->add_flag("--read-only", f.read_only, "Mount the root filesystem read-only");
 }
 
-Result<client::Container> NewContainer(client::Client& client, const GlobalOptions& global,
-                                       const ContainerFlags& f) {
-  (void)global;  // the namespace is the client's
+Result<client::Container> NewContainer(client::Client& client, const ContainerFlags& f) {
   client::NewContainerOptions o;
+  if (!f.platform.empty()) {
+    auto platform = images::ParsePlatform(f.platform);
+    if (!platform.ok()) return platform.status().Wrap(fmt::format("invalid platform {:?}", f.platform));
+    o.platform = *platform;
+  }
   o.id = f.id;
   o.image = f.image;
   if (!f.env_file.empty()) {

@@ -34,6 +34,7 @@ struct ContainerFlags {
   std::string hostname;
   bool tty = false;
   bool read_only = false;
+  std::string platform;  // of the image's manifest, os/arch[/variant]; "" for the host's
 };
 
 // Adds the flags and the IMAGE ID positionals; the command is what follows them (the caller
@@ -43,8 +44,7 @@ void AddContainerFlags(CLI::App* cmd, ContainerFlags& flags);
 // Creates the container (snapshot + record). NotFound "image X not found" when the image is
 // not there, FailedPrecondition when it is not unpacked in the snapshotter. On failure nothing
 // is left behind.
-Result<client::Container> NewContainer(client::Client& client, const GlobalOptions& global,
-                                       const ContainerFlags& flags);
+Result<client::Container> NewContainer(client::Client& client, const ContainerFlags& flags);
 
 using client::kStopSignalLabel;
 

@@ -125,7 +125,9 @@ void AddImageArchiveCommands(CLI::App* images, Cli& cli) {
   imp->add_flag("--digests", args->digests, "Also create an image BASE@DIGEST per manifest");
   imp->add_option("--index-name", args->index_name, "Image name to keep the archive's index as");
   imp->add_flag("--all-platforms", args->all_platforms, "Import the content of every platform");
-  imp->add_option("--platform", args->platform, "Import only this platform, os/arch[/variant]");
+  imp->add_option("--platform", args->platform,
+                  "Keep the content of and unpack only this platform, os/arch[/variant] (every "
+                  "image is created; default: this host's)");
   imp->add_flag("--no-unpack", args->no_unpack, "Do not unpack the images");
   imp->add_option("--snapshotter", args->snapshotter, "Snapshotter to unpack into")
       ->envname("BERTH_SNAPSHOTTER")

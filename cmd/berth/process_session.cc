@@ -36,6 +36,11 @@ void ProcessSession::Attach(client::Client& client, const std::string& container
   if (terminal_) Resize();
 }
 
+void ProcessSession::set_interrupt_handler(std::function<void(int)> on_interrupt) {
+  std::lock_guard lock(mu_);
+  on_interrupt_ = std::move(on_interrupt);
+}
+
 void ProcessSession::FinishIo(bool drain) {
   if (io_) {
     if (drain && !io_->WaitOutput(std::chrono::seconds(5))) {
@@ -64,7 +69,12 @@ void ProcessSession::OnSignal(int sig) {
   }
   std::lock_guard lock(mu_);
   if (client_ == nullptr) {
-    early_signal_ = sig;
+    const bool interrupt = sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT;
+    if (interrupt && on_interrupt_) {
+      on_interrupt_(sig);
+    } else {
+      early_signal_ = sig;
+    }
     return;
   }
   if (terminal_) return;  // the pty carries ^C and friends itself

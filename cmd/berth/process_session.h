@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -37,6 +38,11 @@ class ProcessSession {
   void FinishIo(bool drain = true);
   // A signal that came before Attach (0 if none): the caller should give up.
   int early_signal() const { return early_signal_.load(); }
+  // Until Attach, SIGINT, SIGTERM, SIGHUP and SIGQUIT go to `on_interrupt` (on the signal
+  // thread) instead of early_signal(): for work before the process exists that has to end at
+  // once (run's pull). An empty function restores the default; it returns once a call of the
+  // previous one has.
+  void set_interrupt_handler(std::function<void(int)> on_interrupt);
 
  private:
   void OnSignal(int sig);
@@ -47,6 +53,7 @@ class ProcessSession {
   client::Client* client_ = nullptr;  // guarded by mu_, set by Attach
   std::string container_id_, exec_id_;
   std::atomic<int> early_signal_{0};
+  std::function<void(int)> on_interrupt_;  // guarded by mu_
   std::unique_ptr<RawTerminal> raw_;
   std::unique_ptr<client::IoCopier> io_;
   SignalForwarder forwarder_;  // last: stopped first

@@ -2,6 +2,9 @@
 // left running with -d), as `ctr run`. The process's exit code is berth's. Unlike ctr (and like
 // docker), an image that is not there is pulled first (--pull missing|always|never), its
 // progress on stderr so that stdout is the container's.
+#include <unistd.h>
+
+#include <cstring>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -11,6 +14,8 @@
 #include "berth/process_session.h"
 #include "berth/registry_flags.h"
 #include "berth/task_run.h"
+#include "client/temp_lease.h"
+#include "common/logging.h"
 #include "remotes/reference.h"
 
 namespace berth::cli {
@@ -25,27 +30,56 @@ struct RunArgs {
   std::string registry_user;
 };
 
-// The name of the image to run, pulled first when the policy says so.
-Result<std::string> ImageToRun(client::Client& client, const RunArgs& args) {
-  if (args.pull == "never") return args.flags.image;
-  if (args.pull == "missing") {
-    auto image = client.GetImage(args.flags.image);
-    if (image.ok()) return args.flags.image;
-    if (!image.status().Is(Errc::kNotFound)) return image.status();
-    // "busybox" names docker.io/library/busybox:latest, as the pull would store it.
-    auto ref = remotes::ParseReference(args.flags.image);
-    if (!ref.ok()) return NotFound("image {} not found", args.flags.image);
-    if (ref->String() != args.flags.image) {
-      auto normalized = client.GetImage(ref->String());
-      if (normalized.ok()) return ref->String();
-    }
-    std::cerr << "image " << args.flags.image << " not found; pulling it" << std::endl;
+// The name of the image to run when the store has it and the policy allows it; nullopt when
+// it is to be pulled.
+Result<std::optional<std::string>> ImageInStore(client::Client& client, const RunArgs& args) {
+  using Name = std::optional<std::string>;
+  if (args.pull == "never") return Name(args.flags.image);
+  if (args.pull == "always") return Name();
+  auto image = client.GetImage(args.flags.image);
+  if (image.ok()) return Name(args.flags.image);
+  if (!image.status().Is(Errc::kNotFound)) return image.status();
+  // "busybox" names docker.io/library/busybox:latest, as the pull would store it.
+  auto ref = remotes::ParseReference(args.flags.image);
+  if (!ref.ok()) return NotFound("image {} not found", args.flags.image);
+  if (ref->String() != args.flags.image) {
+    auto normalized = client.GetImage(ref->String());
+    if (normalized.ok()) return Name(ref->String());
   }
+  std::cerr << "image " << args.flags.image << " not found; pulling it" << std::endl;
+  return Name();
+}
+
+Result<std::string> PullImage(client::Client& client, const RunArgs& args) {
   PullFlags flags = args.pull_flags;
   flags.registry.user = args.registry_user;
   flags.snapshotter = args.flags.snapshotter;
+  flags.platform = args.flags.platform;
   BERTH_ASSIGN_OR_RETURN(client::PullResult pulled, PullWithProgress(client, args.flags.image, flags, std::cerr));
   return pulled.image.name;
+}
+
+// The name of the image to run, pulled first when the policy says so. With a session (run
+// attached, whose signals are blocked for the container's sake), an interrupt during the pull
+// ends berth at once: the pull cannot be stopped midway, so the lease it runs under is deleted
+// (what it fetched is then collectable; nothing else exists yet) and berth exits as a job
+// killed by the signal would for a shell (128 + signal).
+Result<std::string> ImageToRun(client::Client& client, const RunArgs& args, ProcessSession* session) {
+  BERTH_ASSIGN_OR_RETURN(std::optional<std::string> present, ImageInStore(client, args));
+  if (present) return *present;
+  if (session == nullptr) return PullImage(client, args);
+  BERTH_ASSIGN_OR_RETURN(client::TempLease lease, client::TempLease::Acquire(client));
+  session->set_interrupt_handler([&client, lease_id = client.lease(), image = args.flags.image](int sig) {
+    std::cerr << (::isatty(STDERR_FILENO) ? "\n" : "") << "berth: interrupted (SIG" << ::sigabbrev_np(sig)
+              << "): the pull of " << image << " was canceled" << std::endl;
+    if (Status st = client.DeleteLease(lease_id); !st.ok()) {
+      log::Warn("deleting the pull's lease", {{"lease", lease_id}, {"error", st.ToString()}});
+    }
+    ::_exit(128 + sig);
+  });
+  auto pulled = PullImage(client, args);
+  session->set_interrupt_handler(nullptr);  // before the lease goes: the handler uses it
+  return pulled;
 }
 
 // Adds --pull and the registry flags (long names only: -u and -k are the process's here).
@@ -56,7 +90,8 @@ void AddPullOnRunFlags(CLI::App* cmd, RunArgs& args) {
   cmd->add_flag("--skip-verify", args.pull_flags.registry.skip_verify, "Skip TLS verification when pulling");
   cmd->add_option("--tlscacert", args.pull_flags.registry.tls_ca_cert, "CA bundle for the registry");
   cmd->add_option("--registry-user", args.registry_user, "Registry USER[:PASSWORD] for the pull");
-  cmd->add_option("--platform", args.pull_flags.platform, "Platform to pull (default: this host's)");
+  cmd->add_option("--platform", args.flags.platform,
+                  "Platform of the image to pull and run, os/arch[/variant] (default: this host's)");
 }
 
 int RunRun(const GlobalOptions& global, const RunArgs& args) {
@@ -68,16 +103,22 @@ int RunRun(const GlobalOptions& global, const RunArgs& args) {
   if (!args.detach) session.emplace(args.flags.tty);  // before the client's threads
   auto client = Dial(global);
   if (client == nullptr) return kExitFailure;
-  auto image = ImageToRun(*client, args);
+  auto image = ImageToRun(*client, args, session ? &*session : nullptr);
   if (!image.ok()) return Fail(image.status());
   ContainerFlags flags = args.flags;
   flags.image = *image;
-  auto container = NewContainer(*client, global, flags);
+  auto container = NewContainer(*client, flags);
   if (!container.ok()) return Fail(container.status());
   auto code = RunTask(*client, *container, {args.flags.tty, args.detach},
                       session ? &*session : nullptr);
-  if (args.rm) {
+  // Interrupted before its process started, the container never ran: it goes, as with --rm.
+  const int early = !code.ok() && session ? session->early_signal() : 0;
+  if (args.rm || early != 0) {
     if (Status st = DeleteContainerAndSnapshot(*client, *container); !st.ok()) Fail(st);
+  }
+  if (early != 0) {
+    PrintError(fmt::format("interrupted (SIG{}) before the container started", ::sigabbrev_np(early)));
+    return 128 + early;
   }
   if (!code.ok()) return Fail(code.status());
   return *code;
@@ -103,11 +144,11 @@ void BindWithCommand(Cli& cli, CLI::App* cmd, const std::shared_ptr<Args>& args,
 int RunCreate(const GlobalOptions& global, const RunArgs& args) {
   auto client = Dial(global);
   if (client == nullptr) return kExitFailure;
-  auto image = ImageToRun(*client, args);
+  auto image = ImageToRun(*client, args, nullptr);
   if (!image.ok()) return Fail(image.status());
   ContainerFlags flags = args.flags;
   flags.image = *image;
-  auto container = NewContainer(*client, global, flags);
+  auto container = NewContainer(*client, flags);
   if (!container.ok()) return Fail(container.status());
   return 0;
 }

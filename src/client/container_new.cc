@@ -20,7 +20,7 @@ struct ImageParts {
   std::string chain_id;
 };
 
-Result<ImageParts> LoadImage(Client& client, const std::string& ref) {
+Result<ImageParts> LoadImage(Client& client, const std::string& ref, const images::Platform& platform) {
   auto image = client.GetImage(ref);
   if (!image.ok()) {
     if (image.status().Is(Errc::kNotFound)) return NotFound("image {} not found (pull it first: berth pull)", ref);
@@ -28,8 +28,11 @@ Result<ImageParts> LoadImage(Client& client, const std::string& ref) {
   }
   images::FetchBlob fetch = [&client](const images::BlobDescriptor& d) { return client.ReadContentBlob(d.digest); };
   images::BlobDescriptor target{image->target.media_type, image->target.digest, image->target.size, {}};
-  BERTH_ASSIGN_OR_RETURN(auto manifest, images::ResolveManifest(target, images::HostPlatform(), fetch));
-  auto config_blob = fetch(manifest.config);
+  auto manifest = images::ResolveManifest(target, platform, fetch);
+  if (!manifest.ok()) {
+    return manifest.status().Wrap(fmt::format("image {} for platform {}", ref, images::FormatPlatform(platform)));
+  }
+  auto config_blob = fetch(manifest->config);
   if (!config_blob.ok()) return config_blob.status().Wrap(fmt::format("config of image {}", ref));
   BERTH_ASSIGN_OR_RETURN(auto diff_ids, images::ConfigDiffIds(*config_blob));
   BERTH_ASSIGN_OR_RETURN(auto config, oci::ParseImageConfig(*config_blob));
@@ -42,7 +45,7 @@ Result<Container> NewContainer(Client& client, NewContainerOptions o) {
   if (!o.runc_binary.empty() && o.runtime != kRuncV2Runtime) {
     return InvalidArgument("--runc-binary is only supported for the {} runtime", kRuncV2Runtime);
   }
-  BERTH_ASSIGN_OR_RETURN(auto image, LoadImage(client, o.image));
+  BERTH_ASSIGN_OR_RETURN(auto image, LoadImage(client, o.image, o.platform));
   o.spec.namespace_name = client.namespace_name();
   o.spec.id = o.id;
   o.spec.image = image.config;

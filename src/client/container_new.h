@@ -16,6 +16,7 @@
 
 #include "client/client.h"
 #include "client/container_spec.h"
+#include "images/walk.h"
 #include "oci/generate.h"
 
 namespace berth::client {
@@ -33,6 +34,9 @@ struct NewContainerOptions {
   std::string runc_binary;  // runc shim only: another runc-compatible binary (crun)
   std::string snapshotter = "overlayfs";
   labels::Labels labels;  // on top of the image config's labels
+  // The platform whose manifest of a multi-platform image gives the config and the snapshot
+  // chain (containerd's WithPlatform); the image must be unpacked for it.
+  images::Platform platform = images::HostPlatform();
 };
 
 // kNotFound "image X not found" when the image is not in the store; kFailedPrecondition when it

@@ -13,7 +13,9 @@
 // manifest and an index are synthesized for it). Every regular file goes into the content
 // store (an OCI blob checked against the digest its path names), all under one lease; the
 // blobs of the chosen platform(s) get containerd's gc.ref.content children labels, the images
-// are created (or their target updated), unpacked unless told not to, and the lease dropped.
+// are created (or their target updated) for every manifest and index the archive names,
+// whatever its platform (as containerd does), those of the unpack platform (--platform, else
+// the host's) unpacked unless told not to, and the lease dropped.
 //
 //   ImportOptions opts;
 //   std::ifstream in("busybox.tar", std::ios::binary);

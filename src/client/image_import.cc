@@ -1,7 +1,9 @@
 // ImportImages: containerd 1.6's images/archive.ImportIndex and client.Import (with ctr
 // import's naming), onto libarchive and the content, images and snapshots services.
+#include <algorithm>
 #include <chrono>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -102,6 +104,7 @@ class Importer {
     }
     if (!options_.unpack) return imported;
     for (const auto& image : imported) {
+      if (!unpack_.contains(image.name)) continue;
       if (options_.unpacking) options_.unpacking(image, false);
       UnpackOptions unpack;
       unpack.snapshotter = options_.snapshotter;
@@ -333,10 +336,9 @@ class Importer {
     return desc;
   }
 
-  // Whether an index's child is walked: all platforms, the asked one strictly, or the host's.
-  bool Wanted(const BlobDescriptor& child) const {
-    if (options_.all_platforms || !child.platform) return true;
-    images::Platform have = images::NormalizePlatform(*child.platform);
+  // Whether `have` is the platform asked for (strictly) or, when none was, runs on the host.
+  bool Matches(const images::Platform& platform) const {
+    images::Platform have = images::NormalizePlatform(platform);
     if (options_.platform) {
       images::Platform want = images::NormalizePlatform(*options_.platform);
       return want.os == have.os && want.architecture == have.architecture &&
@@ -345,11 +347,35 @@ class Importer {
     return images::MatchPlatform(images::HostPlatform(), have);
   }
 
+  // Whether an index's child is walked: all platforms, the asked one strictly, or the host's.
+  bool Wanted(const BlobDescriptor& child) const {
+    return options_.all_platforms || !child.platform || Matches(*child.platform);
+  }
+
+  // Whether an image of the archive is unpacked: only for the platform asked for (or the
+  // host's), whatever was walked. The platform is the descriptor's, else what the image's
+  // blobs say; an image whose platforms cannot be read is unpacked (and fails clearly there).
+  bool UnpackWanted(const BlobDescriptor& target) {
+    if (target.platform) return Matches(*target.platform);
+    images::FetchBlob fetch = [this](const BlobDescriptor& d) {
+      return client_.ReadContentBlob(d.digest, kJsonLimit);
+    };
+    auto platforms = images::ImagePlatforms(target, fetch);
+    if (!platforms.ok() || platforms->empty()) return true;
+    return std::any_of(platforms->begin(), platforms->end(),
+                       [this](const images::Platform& p) { return Matches(p); });
+  }
+
   // client.Import's walk: images named from the top index's descriptors; every index and
   // manifest reached (platform filtered) labelled with its children; every leaf checked.
   Result<std::vector<Image>> Walk(const Descriptor& index) {
     std::vector<Image> out;
-    if (!options_.index_name.empty()) out.push_back(Image{options_.index_name, {}, index, {}, {}});
+    if (!options_.index_name.empty()) {
+      out.push_back(Image{options_.index_name, {}, index, {}, {}});
+      if (options_.unpack && UnpackWanted({index.media_type, index.digest, index.size, std::nullopt})) {
+        unpack_.insert(options_.index_name);
+      }
+    }
     BERTH_ASSIGN_OR_RETURN(std::string blob, client_.ReadContentBlob(index.digest, kJsonLimit));
     json doc = json::parse(blob, nullptr, false);
     if (!doc.is_object() || !doc.contains("manifests") || !doc["manifests"].is_array()) {
@@ -371,10 +397,12 @@ class Importer {
           if (v.is_string()) desc.annotations[k] = v.get<std::string>();
         }
       }
+      // Every image is created, whatever its platform (as containerd's import): the
+      // platform decides only what is walked (below) and unpacked.
+      BlobDescriptor target{desc.media_type, desc.digest, desc.size, std::nullopt};
       if (auto p = m.find("platform"); p != m.end() && p->is_object()) {
-        images::Platform platform{StringField(*p, "os"), StringField(*p, "architecture"),
-                                  StringField(*p, "variant")};
-        if (!Wanted(BlobDescriptor{desc.media_type, desc.digest, desc.size, platform})) continue;
+        target.platform = images::Platform{StringField(*p, "os"), StringField(*p, "architecture"),
+                                           StringField(*p, "variant")};
       }
       std::string name;
       if (auto it = desc.annotations.find(kImageNameAnnotation); it != desc.annotations.end()) {
@@ -383,8 +411,14 @@ class Importer {
                  ref != desc.annotations.end()) {
         name = TranslateRefName(ref->second, prefix, !options_.base_name.empty());
       }
-      if (!name.empty()) out.push_back(Image{name, {}, desc, {}, {}});
-      if (options_.digests) out.push_back(Image{prefix + "@" + desc.digest, {}, desc, {}, {}});
+      std::vector<std::string> names;
+      if (!name.empty()) names.push_back(name);
+      if (options_.digests) names.push_back(prefix + "@" + desc.digest);
+      const bool unpack = !names.empty() && options_.unpack && UnpackWanted(target);
+      for (auto& n : names) {
+        if (unpack) unpack_.insert(n);
+        out.push_back(Image{std::move(n), {}, desc, {}, {}});
+      }
     }
     const BlobDescriptor top{index.media_type, index.digest, index.size, std::nullopt};
     BERTH_ASSIGN_OR_RETURN(size_t children, LabelTree(top, blob));
@@ -441,6 +475,7 @@ class Importer {
   std::optional<std::vector<DockerManifestEntry>> docker_manifests_;
   std::map<std::string, ArchiveBlob> blobs_;     // cleaned entry name -> blob
   std::map<std::string, std::string> symlinks_;  // entry name -> cleaned target
+  std::set<std::string> unpack_;                 // names of the images to unpack
 };
 
 }  // namespace

@@ -3,17 +3,9 @@
 #include "remotes/reference.h"
 
 namespace berth::client {
-namespace {
-
-using DockerRef = remotes::Reference;
-
-// docker's ParseNormalizedNamed: the registry client's reference grammar.
-Result<DockerRef> ParseNormalized(std::string_view ref) { return remotes::ParseReference(ref); }
-
-}  // namespace
 
 Result<std::string> NormalizeDockerRef(std::string_view ref) {
-  BERTH_ASSIGN_OR_RETURN(DockerRef parsed, ParseNormalized(ref));
+  BERTH_ASSIGN_OR_RETURN(remotes::Reference parsed, remotes::ParseReference(ref));
   if (!parsed.digest.empty()) {
     parsed.tag.clear();
   } else if (parsed.tag.empty()) {
@@ -23,7 +15,7 @@ Result<std::string> NormalizeDockerRef(std::string_view ref) {
 }
 
 Result<std::string> FamiliarizeRef(std::string_view ref) {
-  BERTH_ASSIGN_OR_RETURN(DockerRef parsed, ParseNormalized(ref));
+  BERTH_ASSIGN_OR_RETURN(remotes::Reference parsed, remotes::ParseReference(ref));
   if (parsed.tag.empty() && parsed.digest.empty()) parsed.tag = "latest";
   std::string out = parsed.String();
   if (parsed.domain == "docker.io") {

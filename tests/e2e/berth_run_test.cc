@@ -3,15 +3,22 @@
 // scripts/mkimage (busybox-static), pushed to a loopback registry and pulled with the real ctr.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <pty.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <memory>
 #include <sstream>
+#include <thread>
 
+#include <nlohmann/json.hpp>
+
+#include "client/client.h"
 #include "harness.h"
+#include "multi_platform.h"
 #include "registry.h"
 
 namespace berth::e2e {
@@ -244,6 +251,143 @@ TEST_F(BerthRunE2E, TtyGivesATerminal) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << "\n" << out;
   EXPECT_THAT(out, ::testing::ContainsRegex("/dev/pts/[0-9]+"));
   EXPECT_THAT(daemon_->Ctr({"containers", "ls", "-q"}).out, Not(HasSubstr("p1")));
+}
+
+TEST_F(BerthRunE2E, PlatformChoosesTheManifestOfAMultiPlatformImage) {
+  // One image, an index of the host's manifest (the suite's image, unpacked by the pull in
+  // the set-up) and another platform's, imported and unpacked for the other platform.
+  auto two = MakeTwoPlatformLayout(layout_, "latest", dir_->path() / "two-platforms");
+  ASSERT_FALSE(two.dir.empty());
+  nlohmann::json index = {{"schemaVersion", 2},
+                          {"mediaType", "application/vnd.oci.image.index.v1+json"},
+                          {"manifests", {two.host_manifest, two.other_manifest}}};
+  auto index_desc = WriteBlob(two.dir, "application/vnd.oci.image.index.v1+json", index.dump());
+  index_desc["annotations"] = {{"io.containerd.image.name", "berth/two:1"}};
+  WriteLayoutIndex(two.dir, nlohmann::json::array({index_desc}));
+  const fs::path tar = dir_->path() / "two-platforms.tar";
+  ASSERT_TRUE(TarLayout(two.dir, tar));
+  auto r = Berth({"images", "import", "--platform", two.other_platform, tar.string()});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+
+  // --platform: the other manifest's config and chain.
+  r = Berth({"containers", "create", "--pull", "never", "--platform", two.other_platform, "berth/two:1",
+             "plat1"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  r = daemon_->Ctr({"snapshots", "info", "plat1"});
+  EXPECT_THAT(r.out, HasSubstr("\"Parent\": \"" + two.other_chain_id + "\"")) << Describe(r);
+  r = daemon_->Ctr({"containers", "info", "plat1"});
+  EXPECT_THAT(r.out, HasSubstr("\"berth.test.platform\": \"" + two.other_platform + "\"")) << r.out;
+  // `run` too (detached: the other architecture's process need not start here).
+  r = Berth({"run", "-d", "--pull", "never", "--platform", two.other_platform, "berth/two:1", "plat2"});
+  EXPECT_THAT(daemon_->Ctr({"snapshots", "info", "plat2"}).out,
+              HasSubstr("\"Parent\": \"" + two.other_chain_id + "\"")) << Describe(r);
+  daemon_->Ctr({"tasks", "rm", "-f", "plat2"});
+  daemon_->Ctr({"containers", "rm", "plat2"});
+
+  // Without it, the host's.
+  r = Berth({"containers", "create", "--pull", "never", "berth/two:1", "plat3"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  auto config = nlohmann::json::parse(ReadFile(LayoutBlobPath(
+      layout_, nlohmann::json::parse(ReadFile(LayoutBlobPath(layout_, LayoutManifestDigest(layout_, "latest"))))
+                   ["config"]["digest"])));
+  const std::string host_chain = config["rootfs"]["diff_ids"][0];  // one layer: its diff id
+  EXPECT_THAT(daemon_->Ctr({"snapshots", "info", "plat3"}).out, HasSubstr("\"Parent\": \"" + host_chain + "\""));
+  EXPECT_THAT(daemon_->Ctr({"containers", "info", "plat3"}).out, Not(HasSubstr("berth.test.platform")));
+  // A platform the image does not have is a clear error, and leaves nothing.
+  r = Berth({"containers", "create", "--pull", "never", "--platform", "linux/s390x", "berth/two:1", "plat4"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr("berth/two:1 for platform linux/s390x")) << Describe(r);
+  EXPECT_THAT(daemon_->Ctr({"containers", "ls", "-q"}).out, Not(HasSubstr("plat4")));
+  for (const char* id : {"plat1", "plat3"}) {
+    r = daemon_->Ctr({"containers", "rm", id});
+    EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  }
+  daemon_->Ctr({"images", "rm", "berth/two:1"});
+}
+
+// berth started in the background with its output to `out`, as from an interactive shell
+// (SIGINT and SIGTERM not ignored).
+pid_t Spawn(std::vector<std::string> argv, const fs::path& out) {
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, STDOUT_FILENO);
+    ::dup2(fd, STDERR_FILENO);
+    int null = ::open("/dev/null", O_RDONLY);
+    ::dup2(null, STDIN_FILENO);
+    ::signal(SIGINT, SIG_DFL);
+    ::signal(SIGTERM, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+// The exit code of `pid` once it exits within `timeout` (128 + signal if killed); -1 if it
+// did not (it is then killed).
+int WaitExit(pid_t pid, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
+  return -1;
+}
+
+TEST_F(BerthRunE2E, InterruptDuringThePullCancelsIt) {
+  MkimageOptions opts;
+  opts.big_mb = 16;
+  const fs::path big = BuildTestImage(dir_->path() / "big-layout", opts);
+  ASSERT_FALSE(big.empty());
+  std::string err;
+  ASSERT_TRUE(registry_->Push(big, "latest", "berth/big:1", &err)) << err;
+  // Through a proxy answering at 1 MiB/s: the pull is still running when berth is interrupted.
+  BackgroundProcess proxy({"python3", (fs::path(BERTH_SOURCE_DIR) / "tests/e2e/throttle_proxy.py").string(),
+                           registry_->host().substr(registry_->host().find(':') + 1), std::to_string(1 << 20)},
+                          dir_->path() / "proxy.out");
+  ASSERT_TRUE(WaitUntil([&] { return !proxy.Output().empty(); }));
+  const std::string ref = "127.0.0.1:" + proxy.Output().substr(0, proxy.Output().find('\n')) + "/berth/big:1";
+
+  const fs::path out = dir_->path() / "interrupted.out";
+  pid_t pid = Spawn(BerthArgv({"run", "--rm", "--pull", "always", "--plain-http", ref, "int1", "true"}), out);
+  ASSERT_GT(pid, 0);
+  auto client = client::Client::Connect(Socket(), Namespace());
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  bool downloading = WaitUntil(
+      [&] {
+        auto ingests = (*client)->ListIngestStatuses();
+        if (!ingests.ok()) return false;
+        for (const auto& st : *ingests) {
+          if (st.ref.starts_with("layer-") && st.offset >= (1 << 20)) return true;
+        }
+        return false;
+      },
+      30s);
+  ::kill(pid, SIGINT);
+  const auto sent = std::chrono::steady_clock::now();
+  const int code = WaitExit(pid, 10s);
+  const auto took = std::chrono::steady_clock::now() - sent;
+  ASSERT_TRUE(downloading) << ReadFile(out);
+  EXPECT_EQ(code, 130) << ReadFile(out);
+  EXPECT_LT(took, 3s) << ReadFile(out);
+  EXPECT_THAT(ReadFile(out), HasSubstr("berth: interrupted (SIGINT): the pull of " + ref + " was canceled"));
+  // Nothing made: no container, no image, no lease holding what was fetched.
+  EXPECT_THAT(daemon_->Ctr({"containers", "ls", "-q"}).out, Not(HasSubstr("int1")));
+  EXPECT_THAT(daemon_->Ctr({"images", "ls", "-q"}).out, Not(HasSubstr("berth/big")));
+  auto leases = (*client)->ListLeases();
+  ASSERT_TRUE(leases.ok()) << leases.status().ToString();
+  EXPECT_TRUE(leases->empty()) << leases->size() << " leases left";
 }
 
 }  // namespace
