@@ -5,7 +5,8 @@
 // ingest's offset); the blobs get containerd's labels (gc.ref.content.* for every child, fetched
 // or not, and containerd.io/distribution.source.<host> = repository, which push uses for
 // cross-repository mounts), blobs already in the store too. A blob another pull is writing is
-// waited for. Of an index, the manifest fetched is the one the unpack (ResolveManifest) uses. Then the image record is created (or updated) and, unless told not to, unpacked.
+// waited for. Of an index, the manifest fetched is the one the unpack (ResolveManifest) uses.
+// Then the image record is created (or updated) and, unless told not to, unpacked.
 // The whole pull runs under a lease (24 h expiry) that ends with it, unless the client has one.
 //
 //   PullOptions opts;

@@ -108,13 +108,10 @@ void WalkSize(const BlobDescriptor& desc, const Platform& platform, const FetchB
   std::erase_if(next, [&](const BlobDescriptor& d) {
     return d.platform && !MatchPlatform(platform, *d.platform);
   });
-  if (IsIndexType(desc.media_type)) {
-    next = PlatformCandidates(std::move(next), platform);
-    if (next.empty()) {
-      error = NotFound("no match for platform in manifest {}", desc.digest);
-      return;
-    }
-    next.resize(1);
+  next = ChildrenToFetch(desc, std::move(next), platform);  // what a pull fetches
+  if (IsIndexType(desc.media_type) && next.empty()) {
+    error = NotFound("no match for platform in manifest {}", desc.digest);
+    return;
   }
   for (const auto& child : next) WalkSize(child, platform, fetch, size, error);
 }

@@ -5,10 +5,10 @@
 // credentials, or Bearer with a token fetched from the realm (an identity token by OAuth2 POST,
 // falling back to GET; a user and password by GET with Basic; anonymously otherwise) for the
 // request's scope and the challenge's, cached per scope. The credentials function is asked once
-// per Registry. Credentials go to the registry's own
-// origin only, never to an upload Location or a redirect on another host; URLs in messages and
-// logs lose their query and user info (upload state, storage signatures). Only idempotent
-// requests are resent after a 5xx: a chunk's PATCH is sent once.
+// per Registry. Credentials go to the registry's own origin only, never to an upload Location
+// or a redirect on another host; URLs in messages and logs lose their query and user info
+// (upload state, storage signatures). Only idempotent requests are resent after a 5xx: a
+// chunk's PATCH is sent once.
 //
 // One Registry per host; its methods are thread-safe (each call uses its own curl handle, the
 // token cache is shared), so blobs can be fetched in parallel from several threads.
