@@ -4,7 +4,10 @@ BUILD_TEST    ?= build/asan
 JOBS          ?= $(shell nproc)
 GENERATOR     := -G Ninja
 
-.PHONY: all setup build build-test test unit e2e demo bench bench-pull bench-start bench-density clean
+PREFIX        ?= /usr/local
+DESTDIR       ?=
+
+.PHONY: all setup build build-test test unit e2e demo demo-docker install bench bench-pull bench-start bench-density bench-docker clean
 
 all: build
 
@@ -33,6 +36,11 @@ e2e: build-test
 demo: build
 	bash scripts/demo $(BUILD_RELEASE)
 
+# berthd, berth, berth-shim to $(DESTDIR)$(PREFIX)/bin and berthd.service to
+# $(DESTDIR)$(PREFIX)/lib/systemd/system (then: systemctl daemon-reload; systemctl enable --now berthd).
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD_RELEASE) --prefix "$(PREFIX)"
+
 # Pull (fetch + unpack) benchmark, berthd beside containerd 1.6 (bench/README.md).
 # Extra options: make bench BENCH_ARGS='--runs 5'
 bench: build
@@ -48,6 +56,16 @@ bench-start: build
 
 bench-density: build
 	bash bench/density.sh $(BUILD_RELEASE) $(BENCH_ARGS)
+
+# docker run --rm wall time and memory with 20 containers: dockerd on berthd vs on containerd 1.6.
+bench-docker: build
+	bash bench/docker.sh berthd $(BUILD_RELEASE)/cmd/berthd/berthd $(BUILD_RELEASE)/cmd/berth-shim $(BENCH_ARGS)
+	bash bench/docker.sh containerd $(BENCH_ARGS)
+
+# Docker on berth, step by step (README "Docker on berth"): dockerd pointed at a berthd on temp
+# dirs, the checks run as a user would, both daemons stopped after.
+demo-docker: build
+	bash tests/compat/docker/run.sh $(BUILD_RELEASE)/cmd/berthd/berthd $(BUILD_RELEASE)/cmd/berth-shim
 
 clean:
 	rm -rf build

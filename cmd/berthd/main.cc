@@ -4,12 +4,17 @@
 
 #include <cstdio>
 #include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include <CLI/CLI.hpp>
+#include <systemd/sd-daemon.h>
 
 #include "common/logging.h"
 #include "server/config.h"
 #include "server/server.h"
+#include "oci_hook.h"
 
 namespace {
 
@@ -22,6 +27,10 @@ int Fail(const berth::Status& st) {
 
 int main(int argc, char** argv) {
   using berth::server::Config;
+  // `berthd oci-hook -- CMD ARGS...` takes everything after it as is (no flag parsing).
+  if (argc >= 2 && std::string_view(argv[1]) == "oci-hook") {
+    return berthd::RunOciHook(std::vector<std::string>(argv + 2, argv + argc));
+  }
   CLI::App app{"berthd: a container daemon that speaks containerd's API"};
   app.set_version_flag("--version,-v", std::string("berthd ") + BERTH_VERSION + " " + BERTH_REVISION);
   std::string config_path;
@@ -35,7 +44,18 @@ int main(int argc, char** argv) {
   app.add_option("--log-level,-l", log_level, "trace, debug, info, warn, error");
   app.add_flag("--debug", debug, "same as --log-level debug");
   app.add_option("--instance-id", instance_id, "name of this daemon instance in logs");
+  app.add_subcommand("oci-hook", "run an OCI hook with {{id}}, {{pid}}, {{rootfs}}, {{bundle}}, "
+                                 "{{annotation \"k\"}} in its arguments filled from the state on stdin "
+                                 "(berthd oci-hook -- CMD ARGS...)");
+  CLI::App* config_cmd = app.add_subcommand("config", "information on berthd's configuration");
+  config_cmd->require_subcommand(1);
+  CLI::App* config_default = config_cmd->add_subcommand("default", "print the default configuration (TOML)");
+  CLI::App* config_dump = config_cmd->add_subcommand("dump", "print the configuration in effect: file, then flags");
   CLI11_PARSE(app, argc, argv);
+  if (config_default->parsed()) {
+    std::fputs(berth::server::ToToml(Config{}).c_str(), stdout);
+    return 0;
+  }
 
   Config config;
   if (!config_path.empty()) {
@@ -57,7 +77,12 @@ int main(int argc, char** argv) {
   if (debug) config.log_level = "debug";
   if (instance_id) config.instance_id = *instance_id;
   if (auto st = berth::server::Validate(config); !st.ok()) return Fail(st);
+  if (config_dump->parsed()) {
+    std::fputs(berth::server::ToToml(config).c_str(), stdout);
+    return 0;
+  }
   if (auto st = berth::log::Init(config.log_level); !st.ok()) return Fail(st);
+  for (const std::string& note : config.notes) berth::log::Warn("configuration not applied", {{"detail", note}});
 
   // Signals are taken synchronously by the main thread; block them before any thread starts
   // so that gRPC's threads inherit the mask.
@@ -71,6 +96,8 @@ int main(int argc, char** argv) {
 
   auto server = berth::server::Server::Start(config);
   if (!server.ok()) return Fail(server.status());
+  // Type=notify units (berthd.service) count berthd started once it serves; elsewhere a no-op.
+  sd_notify(0, "READY=1");
 
   for (;;) {
     int sig = 0;
@@ -82,6 +109,7 @@ int main(int argc, char** argv) {
     berth::log::Info("signal received", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
     break;
   }
+  sd_notify(0, "STOPPING=1");
   (*server)->Shutdown();
   berth::log::Info("berthd stopped");
   return 0;

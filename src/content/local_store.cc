@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <chrono>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -203,6 +205,15 @@ Status LocalStore::WalkIngestRefs(const std::function<Status(const std::string& 
 }
 
 Status LocalStore::Abort(std::string_view ref) {
+  // A writer that is closing (its client has half-closed the Write stream and moved on) still
+  // syncs and stamps the ingest for a moment: wait for it rather than delete under it. A writer
+  // that stays open past the wait keeps the ingest: Unavailable, the lock's own error.
+  Result<RefLock> lock = locks_.TryLock(ref);
+  for (int i = 0; i < 100 && !lock.ok() && lock.status().Is(Errc::kUnavailable); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    lock = locks_.TryLock(ref);
+  }
+  BERTH_RETURN_IF_ERROR(lock.status());
   const auto dir = IngestDir(ref);
   struct stat st {};
   if (::lstat(dir.c_str(), &st) != 0) {

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
 
 #include "common/identifiers.h"
 #include "common/logging.h"
@@ -20,6 +21,33 @@ Result<std::string> ReadTrimmed(const fs::path& path) {
   BERTH_ASSIGN_OR_RETURN(std::string s, content::files::ReadSmall(path));
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;
+}
+
+// The host gid that root inside the container maps to (linux.gidMappings), 0 without a mapping.
+Result<uint32_t> RemappedRootGid(std::string_view spec_json) {
+  auto spec = nlohmann::json::parse(spec_json, nullptr, /*allow_exceptions=*/false);
+  if (spec.is_discarded()) return InvalidArgument("the task's OCI spec is not valid JSON");
+  auto linux_it = spec.find("linux");
+  if (!spec.is_object() || linux_it == spec.end() || !linux_it->is_object()) return 0u;
+  auto maps = linux_it->find("gidMappings");
+  if (maps == linux_it->end() || !maps->is_array()) return 0u;
+  for (const auto& m : *maps) {
+    if (m.is_object() && m.value("containerID", uint32_t{1}) == 0) return m.value("hostID", uint32_t{0});
+  }
+  return 0u;
+}
+
+// With user namespaces the container's root is an unprivileged host user, which must still
+// reach the bundle's rootfs: as containerd, the bundle's group becomes the remapped root's
+// group with search permission (0710).
+Status AllowRemappedRoot(const fs::path& bundle, std::string_view spec_json) {
+  BERTH_ASSIGN_OR_RETURN(uint32_t gid, RemappedRootGid(spec_json));
+  if (gid == 0) return Status::Ok();
+  if (::chown(bundle.c_str(), static_cast<uid_t>(-1), gid) != 0) {
+    return ErrnoStatus(fmt::format("chown {} to gid {}", bundle.string(), gid), errno);
+  }
+  if (::chmod(bundle.c_str(), 0710) != 0) return ErrnoStatus(fmt::format("chmod {}", bundle.string()), errno);
+  return Status::Ok();
 }
 
 }  // namespace
@@ -46,6 +74,7 @@ Result<Bundle> Bundle::Create(const fs::path& tasks_root, std::string_view ns, s
     return fail(ErrnoStatus(fmt::format("mkfifo {}", b.log_fifo().string()), errno));
   }
   if (Status s = content::files::WriteAtomic(b.path / "config.json", spec_json); !s.ok()) return fail(s);
+  if (Status s = AllowRemappedRoot(b.path, spec_json); !s.ok()) return fail(s);
   return b;
 }
 

@@ -7,6 +7,7 @@
 
 #include "common/logging.h"
 #include "runtime/command.h"
+#include "runtime/shim_options.h"
 
 namespace berth::runtime {
 
@@ -54,8 +55,7 @@ Result<std::string> ShimLauncher::Resolve(const std::string& runtime) const {
     return runtime;
   }
   std::string name;
-  if (runtime == "io.containerd.runc.v1" || runtime == "io.containerd.runc.v2" ||
-      runtime == "io.containerd.berth.v1") {
+  if (IsRuncRuntime(runtime)) {
     name = config_.runc_shim.empty() ? std::string("berth-shim") : config_.runc_shim;
     if (name[0] == '/') return Resolve(name);
   } else {

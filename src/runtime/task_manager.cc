@@ -6,40 +6,14 @@
 
 #include "common/logging.h"
 #include "github.com/containerd/containerd/api/events/task.pb.h"
-#include "github.com/containerd/containerd/runtime/v2/runc/options/oci.pb.h"
+#include "runtime/shim_options.h"
 
 namespace berth::runtime {
-
-namespace {
-constexpr const char* kRuncOptionsType = "containerd.runc.v1.Options";
-
-bool IsRuncRuntime(const std::string& runtime) {
-  return runtime == "io.containerd.runc.v1" || runtime == "io.containerd.runc.v2" ||
-         runtime == "io.containerd.berth.v1";
-}
-}  // namespace
 
 TaskManager::TaskManager(TaskManagerConfig config, ttrpc::EventLoop& loop, events::Publisher& publisher)
     : config_(std::move(config)), launcher_(config_.launcher), loop_(loop), publisher_(publisher) {}
 
 TaskManager::~TaskManager() { CloseAll(); }
-
-std::optional<google::protobuf::Any> TaskManager::WithRuntimeRoot(
-    const std::string& ns, std::optional<google::protobuf::Any> opts) const {
-  (void)ns;  // the shim appends the namespace to the root, as containerd's does
-  containerd::runc::v1::Options runc;
-  if (opts) {
-    std::string_view type = opts->type_url();
-    if (auto slash = type.rfind('/'); slash != std::string_view::npos) type.remove_prefix(slash + 1);
-    if (type != kRuncOptionsType) return opts;  // another shim's options: pass them as they are
-    if (!runc.ParseFromString(opts->value())) return opts;
-  }
-  if (runc.root().empty()) runc.set_root(config_.runc_root.string());
-  google::protobuf::Any out;
-  out.set_type_url(opts ? opts->type_url() : std::string(kRuncOptionsType));
-  out.set_value(runc.SerializeAsString());
-  return out;
-}
 
 Result<std::shared_ptr<ShimTask>> TaskManager::Create(const std::string& ns, const std::string& id,
                                                       const CreateTaskOptions& opts, uint32_t* pid) {
@@ -60,8 +34,8 @@ Result<std::shared_ptr<ShimTask>> TaskManager::Create(const std::string& ns, con
     }
   } unreserve{this, key};
 
-  std::optional<google::protobuf::Any> topts = opts.task_options ? opts.task_options : opts.runtime_options;
-  if (IsRuncRuntime(opts.runtime)) topts = WithRuntimeRoot(ns, topts);
+  BERTH_ASSIGN_OR_RETURN(std::optional<google::protobuf::Any> topts,
+                         ShimOptions(opts.runtime, opts.runtime_options, opts.task_options, config_.runc_defaults));
 
   BERTH_ASSIGN_OR_RETURN(std::string binary, launcher_.Resolve(opts.runtime));
   BERTH_ASSIGN_OR_RETURN(Bundle bundle, Bundle::Create(config_.tasks_root, ns, id, opts.spec_json));
@@ -236,12 +210,18 @@ Result<containerd::task::v2::DeleteResponse> TaskManager::Delete(const std::stri
 }
 
 void TaskManager::Restore(const std::function<bool(const std::string&, const std::string&)>& container_exists) {
-  auto bundles = Bundle::LoadAll(config_.tasks_root);
-  if (!bundles.ok()) {
-    log::Warn("cannot list task bundles", {{"error", bundles.status().ToString()}});
-    return;
+  std::vector<Bundle> bundles;
+  std::vector<std::filesystem::path> roots = config_.legacy_tasks_roots;
+  roots.insert(roots.begin(), config_.tasks_root);
+  for (const auto& root : roots) {
+    auto found = Bundle::LoadAll(root);
+    if (!found.ok()) {
+      log::Warn("cannot list task bundles", {{"dir", root.string()}, {"error", found.status().ToString()}});
+      continue;
+    }
+    bundles.insert(bundles.end(), found->begin(), found->end());
   }
-  for (const Bundle& b : *bundles) {
+  for (const Bundle& b : bundles) {
     std::string bin;
     if (auto recorded = b.ReadShimBinary(); recorded.ok()) {
       bin = *recorded;

@@ -22,6 +22,7 @@
 #include "common/status.h"
 #include "events/exchange.h"
 #include "mount/mount.h"
+#include "github.com/containerd/containerd/runtime/v2/runc/options/oci.pb.h"
 #include "runtime/shim_launcher.h"
 #include "runtime/shim_log.h"
 #include "runtime/shim_task.h"
@@ -41,8 +42,12 @@ struct CreateTaskOptions {
 };
 
 struct TaskManagerConfig {
-  std::filesystem::path tasks_root;  // <state>/tasks
-  std::filesystem::path runc_root;   // <state>/runc: the OCI runtime's state, per namespace
+  std::filesystem::path tasks_root;  // <state>/io.containerd.runtime.v2.task, containerd's place
+  // Where earlier versions kept bundles: tasks found there at Restore are adopted as well.
+  std::vector<std::filesystem::path> legacy_tasks_roots;
+  // The runc shim's options where a client sets none: root <state>/runc (the OCI runtime's
+  // state, per namespace) and the config's runc defaults.
+  containerd::runc::v1::Options runc_defaults;
   ShimLauncherConfig launcher;
 };
 
@@ -79,8 +84,6 @@ class TaskManager {
                                            const std::string& address, std::shared_ptr<ShimLog> log);
   void OnShimClosed(const std::weak_ptr<ShimTask>& weak);
   void CleanupDeadShim(const Bundle& bundle, const std::string& binary, bool publish);
-  std::optional<google::protobuf::Any> WithRuntimeRoot(const std::string& ns,
-                                                       std::optional<google::protobuf::Any> opts) const;
 
   TaskManagerConfig config_;
   ShimLauncher launcher_;

@@ -1,21 +1,33 @@
 // berthd's configuration: defaults, then /etc/berth/config.toml (or --config), then flags.
+// The file is berth's own keys or containerd 1.6's config.toml (version 2, or 1 without
+// `version`), so `berthd --config /etc/containerd/config.toml` is a drop-in swap:
 //
+//   version = 2                      # 1 or 2 (containerd's); berth's keys are the same
 //   root = "/var/lib/berth"          # persistent: metadata.db, content, snapshots
 //   state = "/run/berth"             # volatile: sockets, bundles, fifos
-//   instance_id = "berth"            # names this daemon in logs
-//   [grpc]
-//   address = "/run/berth/berth.sock"
-//   max_recv_message_size = 16777216
-//   max_send_message_size = 16777216
-//   [runtime]
-//   shim = "berth-shim"              # serves io.containerd.runc.v1/v2; e.g. containerd-shim-runc-v2
-//   [debug]
-//   level = "info"
+//   oom_score = -999                 # berthd's oom_score_adj
+//   instance_id = "berth"            # berth only: names this daemon in logs
+//   required_plugins = []            # start fails unless berthd provides each
+//   [grpc]    address, uid, gid, max_recv_message_size, max_send_message_size
+//   [ttrpc]   address (default <grpc.address>.ttrpc: where shims publish events), uid, gid
+//   [debug]   level, address (debug socket; not served yet, logged), uid, gid, format
+//   [metrics] address (Prometheus; not served yet, logged), grpc_histogram
+//   [cgroup]  path                   # berthd moves itself into this cgroup at start
+//   [runtime] shim                   # berth only: the shim for the runc runtime names
+//   [plugins."io.containerd.runtime.v1.linux"]  runtime, runtime_root, shim_debug (shim, no_shim)
+//   [plugins."io.containerd.runc.v2"]  BinaryName, Root, SystemdCgroup, ShimCgroup, NoPivotRoot,
+//                                      NoNewKeyring, CriuPath: defaults of the runc options
+// Keys berth knows are checked strictly (unknown key or wrong type: InvalidArgument naming it).
+// containerd's sections berth has no counterpart for (other plugins such as CRI, timeouts,
+// stream and proxy plugins, plugin_dir, temp, disabled_plugins, imports) are accepted and
+// listed in `notes`, which berthd logs once at start.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 
@@ -23,25 +35,50 @@ namespace berth::server {
 
 inline constexpr const char* kDefaultConfigPath = "/etc/berth/config.toml";
 
+// Defaults for the runc shim's options (containerd.runc.v1.Options) where a client sets none.
+struct RuncDefaults {
+  std::string binary_name;  // "" = runc
+  std::string root;         // "" = <state>/runc
+  std::string shim_cgroup;
+  std::string criu_path;
+  bool systemd_cgroup = false;
+  bool no_pivot_root = false;
+  bool no_new_keyring = false;
+};
+
 struct Config {
   std::filesystem::path root = "/var/lib/berth";
   std::filesystem::path state = "/run/berth";
   std::string instance_id = "berth";
   std::filesystem::path address = "/run/berth/berth.sock";
+  int64_t grpc_uid = 0, grpc_gid = 0;  // owner of the socket
   int64_t max_recv_message_size = 16 << 20;
   int64_t max_send_message_size = 16 << 20;
+  std::filesystem::path ttrpc_address;  // "" = <address>.ttrpc
+  int64_t ttrpc_uid = 0, ttrpc_gid = 0;
   std::string log_level = "info";
+  std::string debug_address;    // accepted; the debug socket is not served yet
+  std::string metrics_address;  // accepted; the metrics endpoint is not served yet
+  std::string cgroup_path;      // "" = stay where started
+  std::optional<int64_t> oom_score;
+  std::vector<std::string> required_plugins;  // "type.id" as introspection lists them
   // The shim binary for the runc runtime names; empty: berth-shim.
   std::string runc_shim;
+  bool shim_debug = false;
+  RuncDefaults runc;
+  // What the file said that berth does not apply (logged at start, once each).
+  std::vector<std::string> notes;
 };
 
-// Reads a TOML file over `base`. Unknown keys and wrong types are InvalidArgument naming
-// the key, so a typo never goes silently unapplied. A missing file is NotFound.
+// Reads a TOML file over `base`. A missing file is NotFound.
 Result<Config> LoadConfigFile(const std::filesystem::path& path, Config base = {});
 // The same from text (tests); `origin` names the source in errors.
 Result<Config> ParseConfig(std::string_view toml_text, std::string_view origin, Config base = {});
 
 // Paths made absolute, values in range; InvalidArgument otherwise.
 Status Validate(Config& config);
+
+// The configuration as a TOML file that ParseConfig reads back (`berthd config dump|default`).
+std::string ToToml(const Config& config);
 
 }  // namespace berth::server

@@ -13,7 +13,7 @@ namespace ttrpcevents = containerd::services::events::ttrpc::v1;
 
 Result<std::unique_ptr<RuntimeHost>> RuntimeHost::Start(const Config& config, events::Exchange& exchange) {
   std::unique_ptr<RuntimeHost> h(new RuntimeHost());
-  h->ttrpc_address_ = config.address.string() + ".ttrpc";
+  h->ttrpc_address_ = config.ttrpc_address.empty() ? config.address.string() + ".ttrpc" : config.ttrpc_address.string();
   BERTH_ASSIGN_OR_RETURN(h->loop_, ttrpc::EventLoop::Create());
 
   h->events_server_ = std::make_unique<ttrpc::Server>(*h->loop_);
@@ -29,17 +29,28 @@ Result<std::unique_ptr<RuntimeHost>> RuntimeHost::Start(const Config& config, ev
         return google::protobuf::Empty();
       });
   BERTH_RETURN_IF_ERROR(h->events_server_->Listen(h->ttrpc_address_, 0600));
+  if ((config.ttrpc_uid != 0 || config.ttrpc_gid != 0) &&
+      ::chown(h->ttrpc_address_.c_str(), static_cast<uid_t>(config.ttrpc_uid), static_cast<gid_t>(config.ttrpc_gid)) != 0) {
+    return ErrnoStatus("chown " + h->ttrpc_address_, errno);
+  }
 
   std::error_code ec;
   std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
   runtime::TaskManagerConfig tm;
-  tm.tasks_root = config.state / "tasks";
-  tm.runc_root = config.state / "runc";
+  tm.tasks_root = config.state / "io.containerd.runtime.v2.task";  // where containerd 1.6 keeps bundles
+  tm.legacy_tasks_roots = {config.state / "tasks"};
+  tm.runc_defaults.set_root(config.runc.root.empty() ? (config.state / "runc").string() : config.runc.root);
+  tm.runc_defaults.set_binary_name(config.runc.binary_name);
+  tm.runc_defaults.set_systemd_cgroup(config.runc.systemd_cgroup);
+  tm.runc_defaults.set_shim_cgroup(config.runc.shim_cgroup);
+  tm.runc_defaults.set_no_pivot_root(config.runc.no_pivot_root);
+  tm.runc_defaults.set_no_new_keyring(config.runc.no_new_keyring);
+  tm.runc_defaults.set_criu_path(config.runc.criu_path);
   tm.launcher.grpc_address = config.address.string();
   tm.launcher.ttrpc_address = h->ttrpc_address_;
   tm.launcher.publish_binary = self;
   tm.launcher.runc_shim = config.runc_shim;
-  tm.launcher.debug = config.log_level == "debug" || config.log_level == "trace";
+  tm.launcher.debug = config.shim_debug || config.log_level == "debug" || config.log_level == "trace";
   h->tasks_ = std::make_unique<runtime::TaskManager>(std::move(tm), *h->loop_, exchange);
 
   ttrpc::EventLoop* loop = h->loop_.get();

@@ -3,13 +3,17 @@
 #include "server/gc_scheduler.h"
 #include "server/runtime_host.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 
+#include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/server_builder.h>
 
+#include "common/cgroups.h"
 #include "common/logging.h"
 #include "diff/differ.h"
 #include "content/local_store.h"
@@ -158,8 +162,8 @@ std::vector<services::PluginInfo> Plugins() {
                            .requires_types = {"io.containerd.metadata.v1"}});
   out.push_back(PluginInfo{.type = "io.containerd.grpc.v1", .id = "content",
                            .requires_types = {"io.containerd.content.v1", "io.containerd.metadata.v1"}});
-  const char* grpc_plugins[] = {"version", "namespaces", "events", "introspection",
-                                "images", "leases", "containers", "snapshots", "diff", "tasks"};
+  const char* grpc_plugins[] = {"version", "namespaces", "events", "introspection", "images", "leases",
+                                "containers", "snapshots", "diff", "tasks", "healthcheck"};
   for (const char* id : grpc_plugins) {
     PluginInfo p{.type = "io.containerd.grpc.v1", .id = id};
     if (std::string_view(id) == "namespaces") p.requires_types = {"io.containerd.metadata.v1"};
@@ -182,9 +186,54 @@ std::vector<services::PluginInfo> Plugins() {
   return out;
 }
 
+// containerd's required_plugins: "type.id" as introspection lists them.
+Status CheckRequiredPlugins(const std::vector<std::string>& required) {
+  auto plugins = Plugins();
+  for (const std::string& want : required) {
+    bool found = std::any_of(plugins.begin(), plugins.end(),
+                             [&](const services::PluginInfo& p) { return p.type + "." + p.id == want; });
+    if (!found) return FailedPrecondition("required plugin {} not included", want);
+  }
+  return Status::Ok();
+}
+
+// The process-wide settings of the config: oom_score_adj and the daemon's own cgroup.
+Status ApplyProcessSettings(const Config& c) {
+  if (c.oom_score) {
+    std::string value = std::to_string(*c.oom_score);
+    int fd = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus("open /proc/self/oom_score_adj", errno);
+    ssize_t n = ::write(fd, value.data(), value.size());
+    int err = errno;
+    ::close(fd);
+    if (n != static_cast<ssize_t>(value.size()) && (err == EACCES || err == EPERM)) {
+      // Lowering the score needs CAP_SYS_RESOURCE, which an unprivileged or nested daemon
+      // lacks; containerd carries on there too.
+      log::Warn("cannot set oom_score (no CAP_SYS_RESOURCE?): kept the inherited one", {{"oom_score", value}});
+    } else if (n != static_cast<ssize_t>(value.size())) {
+      return ErrnoStatus("set oom_score " + value, err);
+    }
+  }
+  if (!c.cgroup_path.empty()) {
+    BERTH_RETURN_IF_ERROR(cgroups::JoinCgroup(::getpid(), c.cgroup_path).Wrap("[cgroup] path"));
+    log::Info("berthd moved into cgroup", {{"path", c.cgroup_path}});
+  }
+  return Status::Ok();
+}
+
+Status ChownSocket(const std::filesystem::path& path, int64_t uid, int64_t gid) {
+  if (uid == 0 && gid == 0) return Status::Ok();
+  if (::chown(path.c_str(), static_cast<uid_t>(uid), static_cast<gid_t>(gid)) != 0) {
+    return ErrnoStatus(fmt::format("chown {} to {}:{}", path.string(), uid, gid), errno);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Server>> Server::Start(Config config) {
+  BERTH_RETURN_IF_ERROR(CheckRequiredPlugins(config.required_plugins));
+  BERTH_RETURN_IF_ERROR(ApplyProcessSettings(config));
   BERTH_RETURN_IF_ERROR(MakeDir(config.root, 0711));
   BERTH_RETURN_IF_ERROR(MakeDir(config.state, 0711));
   BERTH_ASSIGN_OR_RETURN(DirLock root_lock, DirLock::Acquire(config.root));
@@ -218,6 +267,10 @@ Result<std::unique_ptr<Server>> Server::Start(Config config) {
   s->services_->gc.Schedule();
 
   BERTH_RETURN_IF_ERROR(PrepareSocketPath(c.address));
+  // grpc.health.v1.Health (Check, Watch), what containerd's Go client calls in IsServing. It is
+  // built with the server, so it answers only once recovery above is done; NOT_SERVING from the
+  // start of Shutdown.
+  grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   builder.AddListeningPort("unix:" + c.address.string(), grpc::InsecureServerCredentials());
   builder.SetMaxReceiveMessageSize(static_cast<int>(c.max_recv_message_size));
@@ -231,6 +284,7 @@ Result<std::unique_ptr<Server>> Server::Start(Config config) {
     return Unavailable("cannot serve gRPC on {}", c.address.string());
   }
   BERTH_RETURN_IF_ERROR(RestrictSocket(c.address));
+  BERTH_RETURN_IF_ERROR(ChownSocket(c.address, c.grpc_uid, c.grpc_gid));
   log::Info("berthd serving", {{"address", c.address.string()}, {"root", c.root.string()},
                                {"state", c.state.string()}, {"uuid", uuid},
                                {"instance", c.instance_id}});
@@ -240,7 +294,10 @@ Result<std::unique_ptr<Server>> Server::Start(Config config) {
 void Server::Shutdown() {
   if (stopped_) return;
   stopped_ = true;
-  if (grpc_) log::Info("berthd shutting down", {{"address", config_.address.string()}});
+  if (grpc_) {
+    log::Info("berthd shutting down", {{"address", config_.address.string()}});
+    if (auto* health = grpc_->GetHealthCheckService()) health->SetServingStatus(false);
+  }
   if (exchange_) exchange_->Close();
   if (grpc_) {
     grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));

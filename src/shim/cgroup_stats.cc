@@ -1,16 +1,11 @@
 #include "shim/cgroup_stats.h"
 
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <sstream>
 #include <vector>
-
-#ifndef CGROUP2_SUPER_MAGIC
-#define CGROUP2_SUPER_MAGIC 0x63677270
-#endif
 
 namespace berth::shim {
 namespace v1 = io::containerd::cgroups::v1;
@@ -92,11 +87,6 @@ void ReadBlkio(const std::string& path, google::protobuf::RepeatedPtrField<v1::B
 }
 
 }  // namespace
-
-bool IsUnifiedCgroup(const std::string& root) {
-  struct statfs fs{};
-  return ::statfs(root.c_str(), &fs) == 0 && static_cast<unsigned long>(fs.f_type) == CGROUP2_SUPER_MAGIC;
-}
 
 CgroupPaths ParseProcCgroup(const std::string& text, const std::string& root, bool unified) {
   CgroupPaths p;

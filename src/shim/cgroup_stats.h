@@ -8,13 +8,15 @@
 #include <map>
 #include <string>
 
+#include "common/cgroups.h"
 #include "common/status.h"
 #include "github.com/containerd/cgroups/stats/v1/metrics.pb.h"
 #include "github.com/containerd/cgroups/v2/stats/metrics.pb.h"
 
 namespace berth::shim {
 
-inline constexpr const char* kCgroupRoot = "/sys/fs/cgroup";
+using cgroups::kCgroupRoot;
+using cgroups::IsUnifiedCgroup;
 
 struct CgroupPaths {
   bool unified = false;
@@ -22,9 +24,6 @@ struct CgroupPaths {
   std::string v2;                         // the cgroup2 directory (unified mode)
   bool empty() const { return unified ? v2.empty() : v1.empty(); }
 };
-
-// Whether `root` is a cgroup2 mount.
-bool IsUnifiedCgroup(const std::string& root = kCgroupRoot);
 
 // Parses /proc/<pid>/cgroup text into directories under `root`.
 CgroupPaths ParseProcCgroup(const std::string& text, const std::string& root, bool unified);

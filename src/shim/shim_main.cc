@@ -19,6 +19,7 @@
 
 #include <google/protobuf/any.pb.h>
 
+#include "common/cgroups.h"
 #include "common/logging.h"
 #include "github.com/containerd/containerd/runtime/v2/task/shim.pb.h"
 #include "mount/mount.h"
@@ -116,12 +117,14 @@ Result<pid_t> SpawnServer(const ShimFlags& f, const std::string& bundle, int lis
 int RunStart(const ShimFlags& f) {
   std::string bundle = BundleOf(f);
   std::string input = ReadStdin();
+  RuncOptions options;
   if (!input.empty()) {
     google::protobuf::Any any;
     if (!any.ParseFromString(input)) return Fail("start", InvalidArgument("cannot decode options on stdin"));
     auto opts = UnpackOptions(any);
     if (!opts.ok()) return Fail("start", opts.status());
     if (Status st = WriteOptions(bundle, *opts); !st.ok()) return Fail("start", st);
+    options = *opts;
   }
   std::string path = SocketPath(kDefaultSocketDir, f.address, f.ns, f.id);
   std::string address = SocketAddress(path);
@@ -149,6 +152,14 @@ int RunStart(const ShimFlags& f) {
     return Fail("start", pid.status());
   }
   WriteText(bundle + "/shim.pid", std::to_string(*pid));
+  if (!options.shim_cgroup().empty()) {
+    if (Status st = cgroups::JoinCgroup(*pid, options.shim_cgroup()); !st.ok()) {
+      ::kill(*pid, SIGKILL);
+      ::waitpid(*pid, nullptr, 0);
+      RemoveSocket(path);
+      return Fail("start", st);
+    }
+  }
   std::fputs(address.c_str(), stdout);
   std::fflush(stdout);
   return 0;

@@ -75,6 +75,7 @@ class Berthd {
   // SIGKILL: a crash, leaving whatever state is on disk.
   void Kill();
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
 
   const std::filesystem::path& socket() const { return socket_; }
   const std::filesystem::path& root() const { return root_; }

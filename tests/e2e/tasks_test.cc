@@ -172,6 +172,11 @@ TEST_F(TasksE2E, DetachedTaskLifecycle) {
   // The shim is named berth-shim (ps -C, pgrep -x), not "exe" from a re-exec of /proc/self/exe.
   auto shims = e2e::Run({"pgrep", "-x", "-a", "berth-shim"});
   EXPECT_THAT(shims.out, HasSubstr(daemon_->socket().string())) << Describe(shims);
+  // The bundle is where containerd 1.6 keeps it (tools that look into it find it there).
+  fs::path bundle = daemon_->state() / "io.containerd.runtime.v2.task" / "default" / Id("t3");
+  for (const char* name : {"config.json", "rootfs", "address", "log"}) {
+    EXPECT_TRUE(fs::exists(bundle / name)) << (bundle / name);
+  }
 
   auto exec = daemon_->Ctr({"task", "exec", "--exec-id", "e1", Id("t3"), "ps"});
   EXPECT_EQ(exec.exit_code, 0) << Describe(exec);

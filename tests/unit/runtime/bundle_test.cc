@@ -36,6 +36,23 @@ TEST_F(BundleTest, CreateWritesSpecRootfsAndLogFifo) {
   ASSERT_EQ(::stat(b->log_fifo().c_str(), &st), 0);
   EXPECT_TRUE(S_ISFIFO(st.st_mode));
   EXPECT_FALSE(fs::exists(b->path / "config.json.tmp"));
+  ASSERT_EQ(::stat(b->path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u) << "no user namespace: the bundle is root's alone";
+}
+
+TEST_F(BundleTest, RemappedRootGetsSearchPermission) {
+  // As containerd: with a gid mapping for root, the bundle's group is the mapped gid, mode 0710,
+  // so the container's (unprivileged on the host) root can reach its rootfs.
+  auto b = Bundle::Create(root_, "ns1", "userns",
+                          R"({"linux":{"uidMappings":[{"containerID":0,"hostID":100000,"size":65536}],)"
+                          R"("gidMappings":[{"containerID":0,"hostID":200000,"size":65536}]}})");
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  struct stat st {};
+  ASSERT_EQ(::stat(b->path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_gid, 200000u);
+  EXPECT_EQ(st.st_mode & 07777, 0710u);
+  EXPECT_TRUE(Bundle::Create(root_, "ns1", "badspec", "{not json").status().Is(Errc::kInvalidArgument));
+  EXPECT_FALSE(fs::exists(root_ / "ns1" / "badspec")) << "a refused bundle leaves nothing";
 }
 
 TEST_F(BundleTest, SecondCreateOfTheSameIdIsAlreadyExists) {

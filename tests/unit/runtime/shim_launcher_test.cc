@@ -29,6 +29,7 @@ TEST(ShimLauncherTest, RuncNamesUseTheConfiguredShim) {
   ShimLauncher l(c);
   EXPECT_EQ(l.Resolve("io.containerd.runc.v2").value(), "/bin/true");
   EXPECT_EQ(l.Resolve("io.containerd.runc.v1").value(), "/bin/true");
+  EXPECT_EQ(l.Resolve("io.containerd.runtime.v1.linux").value(), "/bin/true");  // as containerd 1.6
 }
 
 TEST(ShimLauncherTest, AbsolutePathIsUsedAsIs) {

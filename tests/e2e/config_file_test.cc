@@ -1,0 +1,151 @@
+// berthd started with containerd's config.toml: the keys berth applies take effect, the
+// sections it has no counterpart for are logged once by name, required plugins are checked;
+// and grpc.health.v1.Health, which containerd's Go client calls in IsServing.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/support/byte_buffer.h>
+
+#include "harness.h"
+
+namespace berth::e2e {
+namespace {
+
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+std::string EmbeddedImage() { return std::string(BERTH_SOURCE_DIR) + "/build/images/berth-busybox.tar"; }
+
+// The cgroup berthd is told to move into: /<name> in the memory and cpu hierarchies.
+class TestCgroup {
+ public:
+  explicit TestCgroup(std::string name) : name_(std::move(name)) {
+    for (const char* ctl : {"memory", "cpu,cpuacct"}) {
+      fs::path dir = fs::path("/sys/fs/cgroup") / ctl / name_;
+      std::error_code ec;
+      if (fs::is_directory(dir.parent_path(), ec) && fs::create_directory(dir, ec)) dirs_.push_back(dir);
+    }
+  }
+  ~TestCgroup() {
+    for (const auto& d : dirs_) {
+      // Shims started by berthd live here too until they exit (containerd's are the same).
+      WaitUntil([&] { return ::rmdir(d.c_str()) == 0 || errno == ENOENT; }, 15s);
+    }
+  }
+  bool ok() const { return !dirs_.empty(); }
+  std::string path() const { return "/" + name_; }
+
+ private:
+  std::string name_;
+  std::vector<fs::path> dirs_;
+};
+
+TEST(ConfigFileE2E, ContainerdConfigTomlIsADropInSwap) {
+  TempDir dir;
+  TestCgroup cg("berth-e2e-config-" + std::to_string(::getpid()));
+  ASSERT_TRUE(cg.ok());
+  fs::path ttrpc = dir.path() / "events.ttrpc";
+  fs::path config = dir.path() / "config.toml";
+  std::ofstream(config) << "version = 2\n"
+                           "oom_score = 321\n"  // raising needs no capability (this sandbox has no CAP_SYS_RESOURCE)
+
+                           "plugin_dir = \"/opt/plugins\"\n"
+                           "[cgroup]\n  path = \"" << cg.path() << "\"\n"
+                           "[ttrpc]\n  address = \"" << ttrpc.string() << "\"\n"
+                           "[plugins.\"io.containerd.grpc.v1.cri\"]\n  sandbox_image = \"pause:3.6\"\n"
+                           "  [plugins.\"io.containerd.grpc.v1.cri\".containerd]\n    snapshotter = \"overlayfs\"\n"
+                           "[plugins.\"io.containerd.runtime.v1.linux\"]\n  runtime = \"runc\"\n  shim_debug = true\n";
+  Berthd d(dir.path() / "d", {"--config", config.string()});
+  ASSERT_TRUE(d.running());
+
+  EXPECT_EQ(ReadFile("/proc/" + std::to_string(d.pid()) + "/oom_score_adj"), "321\n");
+  EXPECT_THAT(ReadFile("/proc/" + std::to_string(d.pid()) + "/cgroup"), HasSubstr(":memory:" + cg.path() + "\n"));
+  EXPECT_TRUE(fs::exists(ttrpc)) << "the shims' events endpoint is where [ttrpc] address says";
+  std::string log = d.Log();
+  EXPECT_EQ(Count(log, "io.containerd.grpc.v1.cri"), 1u) << log;
+  EXPECT_THAT(log, HasSubstr("plugin_dir ignored"));
+
+  // A task's shim publishes its events to the configured endpoint: ctr run sees the exit.
+  auto imported = d.Ctr({"images", "import", EmbeddedImage()});
+  ASSERT_EQ(imported.exit_code, 0) << Describe(imported);
+  auto r = d.Ctr({"run", "--rm", "localhost/berth/busybox:latest", "cfg1", "echo", "hi"});
+  EXPECT_EQ(r.exit_code, 0) << Describe(r) << d.Log();
+  EXPECT_EQ(r.out, "hi\n");
+  // The legacy runtime name is served by the same shim.
+  r = d.Ctr({"run", "--rm", "--runtime", "io.containerd.runtime.v1.linux", "localhost/berth/busybox:latest",
+             "cfg2", "sh", "-c", "exit 4"});
+  EXPECT_EQ(r.exit_code, 4) << Describe(r) << d.Log();
+  EXPECT_EQ(d.Stop(), 0);
+  EXPECT_FALSE(fs::exists(ttrpc)) << "removed at shutdown";
+}
+
+TEST(ConfigFileE2E, MissingRequiredPluginFailsTheStart) {
+  TempDir dir;
+  fs::path config = dir.path() / "config.toml";
+  std::ofstream(config) << "version = 2\nrequired_plugins = [\"io.containerd.grpc.v1.cri\"]\n";
+  auto r = e2e::Run({BerthdBin(), "--config", config.string(), "--root", (dir.path() / "r").string(), "--state",
+                (dir.path() / "s").string(), "--address", (dir.path() / "b.sock").string()});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr("required plugin io.containerd.grpc.v1.cri not included"));
+  EXPECT_FALSE(fs::exists(dir.path() / "b.sock"));
+
+  std::ofstream(config, std::ios::trunc) << "version = 2\nrequired_plugins = [\"io.containerd.grpc.v1.tasks\"]\n"
+                                            "[grpc]\n  adress = \"/x\"\n";
+  r = e2e::Run({BerthdBin(), "--config", config.string()});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr("unknown key \"adress\""));
+}
+
+// grpc.health.v1.Health/Check with an empty HealthCheckRequest ("" service: the server).
+int HealthStatus(const fs::path& socket) {
+  auto channel = grpc::CreateChannel("unix:" + socket.string(), grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 10s);
+  grpc::ByteBuffer request, response;
+  grpc::Slice empty("");
+  request = grpc::ByteBuffer(&empty, 1);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  grpc::Status status;
+  stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) {
+                   std::lock_guard lock(mu);
+                   status = std::move(s);
+                   done = true;
+                   cv.notify_all();
+                 });
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return done; });
+  if (!status.ok()) return -status.error_code();
+  std::vector<grpc::Slice> slices;
+  if (!response.Dump(&slices).ok()) return -100;
+  std::string bytes;
+  for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  // HealthCheckResponse{status = 1: SERVING} is 08 01; NOT_SERVING 08 02; UNKNOWN is empty.
+  if (bytes.empty()) return 0;
+  if (bytes.size() == 2 && bytes[0] == 0x08) return bytes[1];
+  return -101;
+}
+
+class HealthE2E : public BerthdTest {};
+
+TEST_F(HealthE2E, ServingOnceStartedAndListedByIntrospection) {
+  EXPECT_EQ(HealthStatus(daemon_->socket()), 1);
+  auto r = daemon_->Ctr({"plugins", "ls", "id==healthcheck"});
+  EXPECT_THAT(r.out, HasSubstr("io.containerd.grpc.v1")) << Describe(r);
+}
+
+}  // namespace
+}  // namespace berth::e2e
