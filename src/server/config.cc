@@ -147,8 +147,7 @@ Status ReadDebug(const Reader& r, Config& c) {
 
 Status ReadMetrics(const Reader& r, Config& c) {
   BERTH_RETURN_IF_ERROR(r.OnlyKeys({"address", "grpc_histogram"}));
-  bool histogram = false;
-  BERTH_RETURN_IF_ERROR(r.Get("grpc_histogram", &histogram));
+  BERTH_RETURN_IF_ERROR(r.Get("grpc_histogram", &c.metrics_grpc_histogram));
   return r.Get("address", &c.metrics_address);
 }
 
@@ -267,9 +266,6 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view origin, 
   if (!c.debug_address.empty()) {
     c.notes.push_back(fmt::format("{}: [debug] address {:?} not served yet", origin, c.debug_address));
   }
-  if (!c.metrics_address.empty()) {
-    c.notes.push_back(fmt::format("{}: [metrics] address {:?} not served yet", origin, c.metrics_address));
-  }
   return c;
 }
 
@@ -339,7 +335,7 @@ std::string ToToml(const Config& c) {
                            {"max_send_message_size", c.max_send_message_size}}},
       {"ttrpc", toml::table{{"address", c.ttrpc_address.string()}, {"uid", c.ttrpc_uid}, {"gid", c.ttrpc_gid}}},
       {"debug", toml::table{{"level", c.log_level}, {"address", c.debug_address}}},
-      {"metrics", toml::table{{"address", c.metrics_address}}},
+      {"metrics", toml::table{{"address", c.metrics_address}, {"grpc_histogram", c.metrics_grpc_histogram}}},
       {"cgroup", toml::table{{"path", c.cgroup_path}}},
       {"runtime", toml::table{{"shim", c.runc_shim}}},
       {"plugins",

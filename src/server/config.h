@@ -11,7 +11,7 @@
 //   [grpc]    address, uid, gid, max_recv_message_size, max_send_message_size
 //   [ttrpc]   address (default <grpc.address>.ttrpc: where shims publish events), uid, gid
 //   [debug]   level, address (debug socket; not served yet, logged), uid, gid, format
-//   [metrics] address (Prometheus; not served yet, logged), grpc_histogram
+//   [metrics] address (Prometheus text at http://ADDRESS/v1/metrics), grpc_histogram
 //   [cgroup]  path                   # berthd moves itself into this cgroup at start
 //   [runtime] shim                   # berth only: the shim for the runc runtime names
 //   [plugins."io.containerd.runtime.v1.linux"]  runtime, runtime_root, shim_debug (shim, no_shim)
@@ -58,7 +58,8 @@ struct Config {
   int64_t ttrpc_uid = 0, ttrpc_gid = 0;
   std::string log_level = "info";
   std::string debug_address;    // accepted; the debug socket is not served yet
-  std::string metrics_address;  // accepted; the metrics endpoint is not served yet
+  std::string metrics_address;  // host:port serving /v1/metrics; "" = off
+  bool metrics_grpc_histogram = false;  // grpc_server_handling_seconds too
   std::string cgroup_path;      // "" = stay where started
   std::optional<int64_t> oom_score;
   std::vector<std::string> required_plugins;  // "type.id" as introspection lists them

@@ -16,6 +16,8 @@
 #include "common/cgroups.h"
 #include "common/logging.h"
 #include "diff/differ.h"
+#include "metrics/endpoint.h"
+#include "metrics/grpc_server_metrics.h"
 #include "content/local_store.h"
 #include "metadata/containers.h"
 #include "metadata/content_store.h"
@@ -276,6 +278,13 @@ Result<std::unique_ptr<Server>> Server::Start(Config config) {
   builder.SetMaxReceiveMessageSize(static_cast<int>(c.max_recv_message_size));
   builder.SetMaxSendMessageSize(static_cast<int>(c.max_send_message_size));
   s->services_->RegisterAll(builder);
+  if (!c.metrics_address.empty()) {
+    s->metrics_registry_ = std::make_shared<prometheus::Registry>();
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+    interceptors.push_back(
+        std::make_unique<metrics::GrpcServerMetrics>(*s->metrics_registry_, c.metrics_grpc_histogram));
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  }
   // The socket is created inside BuildAndStart: a umask makes it 0660 from the first moment.
   mode_t old_mask = ::umask(0117);
   s->grpc_ = builder.BuildAndStart();
@@ -285,6 +294,11 @@ Result<std::unique_ptr<Server>> Server::Start(Config config) {
   }
   BERTH_RETURN_IF_ERROR(RestrictSocket(c.address));
   BERTH_RETURN_IF_ERROR(ChownSocket(c.address, c.grpc_uid, c.grpc_gid));
+  if (s->metrics_registry_) {
+    BERTH_ASSIGN_OR_RETURN(s->metrics_, metrics::Endpoint::Start(c.metrics_address, s->metrics_registry_));
+    log::Info("serving metrics", {{"address", c.metrics_address}, {"path", metrics::kMetricsPath},
+                                  {"port", s->metrics_->port()}});
+  }
   log::Info("berthd serving", {{"address", c.address.string()}, {"root", c.root.string()},
                                {"state", c.state.string()}, {"uuid", uuid},
                                {"instance", c.instance_id}});

@@ -11,6 +11,13 @@
 #include "server/config.h"
 #include "server/listener.h"
 
+namespace prometheus {
+class Registry;
+}
+namespace berth::metrics {
+class Endpoint;
+}
+
 namespace berth::server {
 
 class Services;  // the gRPC service objects, defined in server.cc
@@ -40,6 +47,9 @@ class Server {
   std::unique_ptr<events::Exchange> exchange_;
   std::unique_ptr<RuntimeHost> runtime_;  // before services_: the tasks service uses it
   std::unique_ptr<Services> services_;
+  // [metrics] address: the registry outlives the gRPC server, whose interceptors count into it.
+  std::shared_ptr<prometheus::Registry> metrics_registry_;
+  std::unique_ptr<metrics::Endpoint> metrics_;
   std::unique_ptr<grpc::Server> grpc_;
   bool stopped_ = false;
 };

@@ -83,8 +83,8 @@ version = 2
   uid = 0
 
 [metrics]
-  address = ""
-  grpc_histogram = false
+  address = "127.0.0.1:1338"
+  grpc_histogram = true
 
 [plugins]
 
@@ -138,6 +138,8 @@ TEST(ConfigTest, ReadsContainerdsConfigToml) {
   EXPECT_EQ(c->runc.binary_name, "crun");
   EXPECT_EQ(c->runc.root, "/run/mine/runc");
   EXPECT_TRUE(c->shim_debug);
+  EXPECT_EQ(c->metrics_address, "127.0.0.1:1338");
+  EXPECT_TRUE(c->metrics_grpc_histogram);
   // CRI is named once as ignored; berth's own plugins with non-default settings are noted too.
   std::string notes;
   for (const auto& n : c->notes) notes += n + "\n";
@@ -145,6 +147,7 @@ TEST(ConfigTest, ReadsContainerdsConfigToml) {
   EXPECT_EQ(notes.find("io.containerd.grpc.v1.cri"), notes.rfind("io.containerd.grpc.v1.cri")) << notes;
   EXPECT_NE(notes.find("timeouts"), std::string::npos) << notes;
   EXPECT_EQ(notes.find("plugin_dir"), std::string::npos) << "empty values are not noted: " << notes;
+  EXPECT_EQ(notes.find("metrics"), std::string::npos) << "[metrics] is served: " << notes;
   ASSERT_TRUE(Validate(*c).ok());
 }
 

@@ -6,9 +6,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <thread>
 
 namespace berth::content {
 namespace {
@@ -216,6 +218,28 @@ TEST_F(ContentStoreTest, AbortRemovesIngest) {
   ASSERT_TRUE(store_->Abort("gone").ok());
   EXPECT_TRUE(store_->Ingest("gone").status().Is(Errc::kNotFound));
   EXPECT_TRUE(fs::is_empty(root_ / "ingest"));
+}
+
+// A writer that is still closing (its client half-closed the stream and moved on) holds the ref
+// for a moment: Abort waits for it instead of deleting under it (this raced in containerd's Go
+// client tests: "directory not empty"); a writer that stays open keeps its ingest (Unavailable).
+TEST_F(ContentStoreTest, AbortWaitsForAClosingWriterAndSparesAnOpenOne) {
+  auto w = Open("closing");
+  ASSERT_TRUE(w->Write("data").ok());
+  std::thread closer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    w.reset();
+  });
+  Status aborted = store_->Abort("closing");
+  closer.join();
+  EXPECT_TRUE(aborted.ok()) << aborted.ToString();
+  EXPECT_TRUE(store_->Ingest("closing").status().Is(Errc::kNotFound));
+
+  auto open = Open("open");
+  ASSERT_TRUE(open->Write("data").ok());
+  Status busy = store_->Abort("open");
+  EXPECT_TRUE(busy.Is(Errc::kUnavailable)) << busy.ToString();
+  EXPECT_TRUE(store_->Ingest("open").ok()) << "the open writer's ingest is kept";
 }
 
 TEST_F(ContentStoreTest, DeleteAndWalk) {

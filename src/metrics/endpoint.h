@@ -1,0 +1,32 @@
+// containerd's [metrics] address: the daemon's Prometheus metrics in the text exposition format
+// at http://ADDRESS/v1/metrics, served by prometheus-cpp's exposer (civetweb) on its own threads.
+// ADDRESS is host:port as containerd takes it (":1338" listens on every interface).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <prometheus/exposer.h>
+#include <prometheus/registry.h>
+
+#include "common/status.h"
+
+namespace berth::metrics {
+
+inline constexpr const char* kMetricsPath = "/v1/metrics";
+
+class Endpoint {
+ public:
+  // InvalidArgument for an address that is not host:port; Unavailable when it cannot be bound.
+  static Result<std::unique_ptr<Endpoint>> Start(const std::string& address,
+                                                 std::shared_ptr<prometheus::Registry> registry);
+  // The bound TCP port (the one asked for, or the one picked for port 0).
+  int port() const;
+
+ private:
+  Endpoint() = default;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+};
+
+}  // namespace berth::metrics
