@@ -140,9 +140,8 @@ Status ReadDebug(const Reader& r, Config& c) {
   if (!format.empty() && format != "text") {
     c.notes.push_back(fmt::format("{}: format {:?} ignored: berthd logs logfmt text", r.where(), format));
   }
-  int64_t id = 0;
-  BERTH_RETURN_IF_ERROR(r.Get("uid", &id));
-  return r.Get("gid", &id);
+  BERTH_RETURN_IF_ERROR(r.Get("uid", &c.debug_uid));
+  return r.Get("gid", &c.debug_gid);
 }
 
 Status ReadMetrics(const Reader& r, Config& c) {
@@ -263,9 +262,6 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view origin, 
   }
   BERTH_ASSIGN_OR_RETURN(const toml::table* plugins, top.Section("plugins"));
   if (plugins != nullptr) BERTH_RETURN_IF_ERROR(ReadPlugins(*plugins, origin, version == 1, c));
-  if (!c.debug_address.empty()) {
-    c.notes.push_back(fmt::format("{}: [debug] address {:?} not served yet", origin, c.debug_address));
-  }
   return c;
 }
 
@@ -305,7 +301,12 @@ Status Validate(Config& c) {
       c.max_recv_message_size > INT32_MAX || c.max_send_message_size > INT32_MAX) {
     return InvalidArgument("grpc message sizes must be between 1 and {}", INT32_MAX);
   }
-  for (int64_t id : {c.grpc_uid, c.grpc_gid, c.ttrpc_uid, c.ttrpc_gid}) {
+  if (!c.debug_address.empty() && c.debug_address.front() == '/') {
+    std::filesystem::path debug = c.debug_address;
+    BERTH_RETURN_IF_ERROR(socket(debug, "debug.address"));
+    c.debug_address = debug.string();
+  }
+  for (int64_t id : {c.grpc_uid, c.grpc_gid, c.ttrpc_uid, c.ttrpc_gid, c.debug_uid, c.debug_gid}) {
     if (id < 0 || id > UINT32_MAX - 1) return InvalidArgument("uid/gid {} out of range", id);
   }
   if (c.oom_score && (*c.oom_score < -1000 || *c.oom_score > 1000)) {
@@ -334,7 +335,8 @@ std::string ToToml(const Config& c) {
                            {"max_recv_message_size", c.max_recv_message_size},
                            {"max_send_message_size", c.max_send_message_size}}},
       {"ttrpc", toml::table{{"address", c.ttrpc_address.string()}, {"uid", c.ttrpc_uid}, {"gid", c.ttrpc_gid}}},
-      {"debug", toml::table{{"level", c.log_level}, {"address", c.debug_address}}},
+      {"debug", toml::table{{"level", c.log_level}, {"address", c.debug_address}, {"uid", c.debug_uid},
+                            {"gid", c.debug_gid}}},
       {"metrics", toml::table{{"address", c.metrics_address}, {"grpc_histogram", c.metrics_grpc_histogram}}},
       {"cgroup", toml::table{{"path", c.cgroup_path}}},
       {"runtime", toml::table{{"shim", c.runc_shim}}},

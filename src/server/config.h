@@ -10,7 +10,7 @@
 //   required_plugins = []            # start fails unless berthd provides each
 //   [grpc]    address, uid, gid, max_recv_message_size, max_send_message_size
 //   [ttrpc]   address (default <grpc.address>.ttrpc: where shims publish events), uid, gid
-//   [debug]   level, address (debug socket; not served yet, logged), uid, gid, format
+//   [debug]   level, address (unix socket path or host:port serving /debug/vars), uid, gid, format
 //   [metrics] address (Prometheus text at http://ADDRESS/v1/metrics), grpc_histogram
 //   [cgroup]  path                   # berthd moves itself into this cgroup at start
 //   [runtime] shim                   # berth only: the shim for the runc runtime names
@@ -57,7 +57,8 @@ struct Config {
   std::filesystem::path ttrpc_address;  // "" = <address>.ttrpc
   int64_t ttrpc_uid = 0, ttrpc_gid = 0;
   std::string log_level = "info";
-  std::string debug_address;    // accepted; the debug socket is not served yet
+  std::string debug_address;    // "/path" or host:port serving /debug/vars; "" = off
+  int64_t debug_uid = 0, debug_gid = 0;  // owner of a debug unix socket
   std::string metrics_address;  // host:port serving /v1/metrics; "" = off
   bool metrics_grpc_histogram = false;  // grpc_server_handling_seconds too
   std::string cgroup_path;      // "" = stay where started

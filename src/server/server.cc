@@ -1,5 +1,6 @@
 #include "server/server.h"
 
+#include "server/debug_vars.h"
 #include "server/gc_scheduler.h"
 #include "server/runtime_host.h"
 
@@ -16,6 +17,7 @@
 #include "common/cgroups.h"
 #include "common/logging.h"
 #include "diff/differ.h"
+#include "http/server.h"
 #include "metrics/endpoint.h"
 #include "metrics/grpc_server_metrics.h"
 #include "content/local_store.h"
@@ -294,6 +296,15 @@ Result<std::unique_ptr<Server>> Server::Start(Config config) {
   }
   BERTH_RETURN_IF_ERROR(RestrictSocket(c.address));
   BERTH_RETURN_IF_ERROR(ChownSocket(c.address, c.grpc_uid, c.grpc_gid));
+  if (!c.debug_address.empty()) {
+    http::Routes routes;
+    routes["/debug/vars"] = [](const http::Request&) {
+      return http::Response{200, "application/json; charset=utf-8", DebugVarsJson()};
+    };
+    BERTH_ASSIGN_OR_RETURN(s->debug_, http::Server::Start(c.debug_address, std::move(routes),
+                                                          {.uid = c.debug_uid, .gid = c.debug_gid}));
+    log::Info("serving debug", {{"address", c.debug_address}, {"port", s->debug_->port()}});
+  }
   if (s->metrics_registry_) {
     BERTH_ASSIGN_OR_RETURN(s->metrics_, metrics::Endpoint::Start(c.metrics_address, s->metrics_registry_));
     log::Info("serving metrics", {{"address", c.metrics_address}, {"path", metrics::kMetricsPath},
@@ -308,6 +319,7 @@ Result<std::unique_ptr<Server>> Server::Start(Config config) {
 void Server::Shutdown() {
   if (stopped_) return;
   stopped_ = true;
+  debug_.reset();  // its socket goes first, like the API's below
   if (grpc_) {
     log::Info("berthd shutting down", {{"address", config_.address.string()}});
     if (auto* health = grpc_->GetHealthCheckService()) health->SetServingStatus(false);

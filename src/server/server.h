@@ -17,6 +17,9 @@ class Registry;
 namespace berth::metrics {
 class Endpoint;
 }
+namespace berth::http {
+class Server;
+}
 
 namespace berth::server {
 
@@ -50,6 +53,7 @@ class Server {
   // [metrics] address: the registry outlives the gRPC server, whose interceptors count into it.
   std::shared_ptr<prometheus::Registry> metrics_registry_;
   std::unique_ptr<metrics::Endpoint> metrics_;
+  std::unique_ptr<http::Server> debug_;  // [debug] address
   std::unique_ptr<grpc::Server> grpc_;
   bool stopped_ = false;
 };

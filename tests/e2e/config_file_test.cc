@@ -106,6 +106,28 @@ TEST(ConfigFileE2E, MissingRequiredPluginFailsTheStart) {
   EXPECT_THAT(r.err, HasSubstr("unknown key \"adress\""));
 }
 
+// containerd's [debug] address: a unix socket serving a JSON view of the daemon at /debug/vars.
+TEST(ConfigFileE2E, DebugAddressServesVarsOnAUnixSocket) {
+  TempDir dir;
+  fs::path debug = dir.path() / "debug.sock";
+  fs::path config = dir.path() / "config.toml";
+  std::ofstream(config) << "version = 2\n[debug]\n  address = \"" << debug.string() << "\"\n";
+  {
+    Berthd d(dir.path() / "d", {"--config", config.string()});
+    ASSERT_TRUE(d.running());
+    auto r = e2e::Run({"curl", "-sS", "-m", "10", "--unix-socket", debug.string(), "http://berthd/debug/vars"});
+    ASSERT_EQ(r.exit_code, 0) << Describe(r);
+    EXPECT_THAT(r.out, HasSubstr("\"pid\":" + std::to_string(d.pid())));
+    EXPECT_THAT(r.out, HasSubstr("\"rss_bytes\":"));
+    EXPECT_THAT(r.out, HasSubstr(BerthdBin()));
+    auto missing = e2e::Run({"curl", "-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", "--unix-socket",
+                             debug.string(), "http://berthd/debug/pprof/"});
+    EXPECT_EQ(missing.out, "404");
+    EXPECT_EQ(d.Stop(), 0);
+  }
+  EXPECT_FALSE(fs::exists(debug)) << "removed at shutdown";
+}
+
 // grpc.health.v1.Health/Check with an empty HealthCheckRequest ("" service: the server).
 int HealthStatus(const fs::path& socket) {
   auto channel = grpc::CreateChannel("unix:" + socket.string(), grpc::InsecureChannelCredentials());

@@ -65,9 +65,9 @@ version = 2
   path = ""
 
 [debug]
-  address = ""
+  address = "/run/containerd/debug.sock"
   format = ""
-  gid = 0
+  gid = 9
   level = "warn"
   uid = 0
 
@@ -139,6 +139,8 @@ TEST(ConfigTest, ReadsContainerdsConfigToml) {
   EXPECT_EQ(c->runc.root, "/run/mine/runc");
   EXPECT_TRUE(c->shim_debug);
   EXPECT_EQ(c->metrics_address, "127.0.0.1:1338");
+  EXPECT_EQ(c->debug_address, "/run/containerd/debug.sock");
+  EXPECT_EQ(c->debug_gid, 9);
   EXPECT_TRUE(c->metrics_grpc_histogram);
   // CRI is named once as ignored; berth's own plugins with non-default settings are noted too.
   std::string notes;
@@ -148,6 +150,7 @@ TEST(ConfigTest, ReadsContainerdsConfigToml) {
   EXPECT_NE(notes.find("timeouts"), std::string::npos) << notes;
   EXPECT_EQ(notes.find("plugin_dir"), std::string::npos) << "empty values are not noted: " << notes;
   EXPECT_EQ(notes.find("metrics"), std::string::npos) << "[metrics] is served: " << notes;
+  EXPECT_EQ(notes.find("debug"), std::string::npos) << "[debug] is served: " << notes;
   ASSERT_TRUE(Validate(*c).ok());
 }
 

@@ -1,0 +1,121 @@
+#include "http/server.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+namespace berth::http {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A raw client: sends `request` as is, returns everything the server answers until it closes.
+std::string Exchange(const fs::path& socket_path, const std::string& request) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, socket_path.c_str(), sizeof(addr.sun_path) - 1);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return "connect failed";
+  }
+  for (size_t sent = 0; sent < request.size();) {
+    ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<size_t>(n);
+  }
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return out;
+}
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char t[] = "/tmp/berth-http-XXXXXX";
+    dir_ = ::mkdtemp(t);
+    sock_ = dir_ / "s.sock";
+    Routes routes;
+    routes["/hello"] = [](const Request& r) { return Response{200, "text/plain", "hello " + r.method + "\n"}; };
+    auto s = Server::Start(sock_.string(), std::move(routes), {});
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    server_ = std::move(*s);
+  }
+  void TearDown() override {
+    server_.reset();
+    fs::remove_all(dir_);
+  }
+  fs::path dir_, sock_;
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(HttpServerTest, RoutesAnswerAndEverythingElseIsRefusedClearly) {
+  std::string ok = Exchange(sock_, "GET /hello?x=1 HTTP/1.1\r\nHost: d\r\n\r\n");
+  EXPECT_NE(ok.find("HTTP/1.1 200 OK"), std::string::npos) << ok;
+  EXPECT_NE(ok.find("hello GET"), std::string::npos) << ok;
+  EXPECT_NE(Exchange(sock_, "GET /nope HTTP/1.1\r\nHost: d\r\n\r\n").find("404"), std::string::npos);
+  EXPECT_NE(Exchange(sock_, "POST /hello HTTP/1.1\r\nHost: d\r\nContent-Length: 0\r\n\r\n").find("405"),
+            std::string::npos);
+  EXPECT_NE(Exchange(sock_, "BLAH\r\n\r\n").find("400"), std::string::npos);
+  std::string big = "POST /hello HTTP/1.1\r\nHost: d\r\nContent-Length: 1000000\r\n\r\n" + std::string(100000, 'x');
+  EXPECT_NE(Exchange(sock_, big).find("413"), std::string::npos);
+  struct stat st {};
+  ASSERT_EQ(::stat(sock_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
+}
+
+TEST_F(HttpServerTest, AnIdleClientDoesNotHoldOthersUp) {
+  int idle = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, sock_.c_str(), sizeof(addr.sun_path) - 1);
+  ASSERT_EQ(::connect(idle, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::send(idle, "GET /hel", 8, MSG_NOSIGNAL), 8);  // and then nothing
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_NE(Exchange(sock_, "GET /hello HTTP/1.1\r\nHost: d\r\n\r\n").find("200 OK"), std::string::npos);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  ::close(idle);
+}
+
+TEST_F(HttpServerTest, StopRemovesTheSocket) {
+  server_.reset();
+  EXPECT_FALSE(fs::exists(sock_));
+}
+
+TEST(HttpServerStartTest, AddressesAndStaleSockets) {
+  EXPECT_TRUE(Server::Start("nonsense", {}, {}).status().Is(Errc::kInvalidArgument));
+  auto tcp = Server::Start("127.0.0.1:0", {}, {});
+  ASSERT_TRUE(tcp.ok()) << tcp.status().ToString();
+  EXPECT_GT((*tcp)->port(), 0);
+
+  char t[] = "/tmp/berth-http-XXXXXX";
+  fs::path dir = ::mkdtemp(t);
+  std::ofstream(dir / "file") << "not a socket";
+  EXPECT_TRUE(Server::Start((dir / "file").string(), {}, {}).status().Is(Errc::kInvalidArgument));
+  {
+    // What a crashed daemon leaves: a socket file nobody listens on.
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, (dir / "s").c_str(), sizeof(addr.sun_path) - 1);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    ::close(fd);
+  }
+  auto second = Server::Start((dir / "s").string(), {}, {});
+  EXPECT_TRUE(second.ok()) << "a stale socket is replaced: " << second.status().ToString();
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace berth::http
