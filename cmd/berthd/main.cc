@@ -44,14 +44,19 @@ int main(int argc, char** argv) {
   app.add_option("--log-level,-l", log_level, "trace, debug, info, warn, error");
   app.add_flag("--debug", debug, "same as --log-level debug");
   app.add_option("--instance-id", instance_id, "name of this daemon instance in logs");
-  app.add_subcommand("oci-hook", "run an OCI hook with {{id}}, {{pid}}, {{rootfs}}, {{bundle}}, "
+  CLI::App* oci_hook = app.add_subcommand("oci-hook", "run an OCI hook with {{id}}, {{pid}}, {{rootfs}}, {{bundle}}, "
                                  "{{annotation \"k\"}} in its arguments filled from the state on stdin "
                                  "(berthd oci-hook -- CMD ARGS...)");
+  oci_hook->allow_extras();
   CLI::App* config_cmd = app.add_subcommand("config", "information on berthd's configuration");
   config_cmd->require_subcommand(1);
   CLI::App* config_default = config_cmd->add_subcommand("default", "print the default configuration (TOML)");
   CLI::App* config_dump = config_cmd->add_subcommand("dump", "print the configuration in effect: file, then flags");
   CLI11_PARSE(app, argc, argv);
+  if (oci_hook->parsed()) {
+    std::fprintf(stderr, "berthd: oci-hook must come first: berthd oci-hook -- COMMAND [ARG...]\n");
+    return 2;
+  }
   if (config_default->parsed()) {
     std::fputs(berth::server::ToToml(Config{}).c_str(), stdout);
     return 0;

@@ -26,6 +26,9 @@ void AppendValue(std::string& out, std::string_view v) {
 }  // namespace
 
 Status Init(std::string_view level) {
+  // logrus's names (containerd's [debug] level) beside spdlog's.
+  if (level == "warning") level = "warn";
+  if (level == "fatal" || level == "panic") level = "critical";
   auto lvl = spdlog::level::from_str(std::string(level));
   // from_str answers "off" for anything it does not know.
   if (lvl == spdlog::level::off && level != "off") {

@@ -204,16 +204,23 @@ Status LocalStore::WalkIngestRefs(const std::function<Status(const std::string& 
   return Status::Ok();
 }
 
-Status LocalStore::Abort(std::string_view ref) {
-  // A writer that is closing (its client has half-closed the Write stream and moved on) still
-  // syncs and stamps the ingest for a moment: wait for it rather than delete under it. A writer
-  // that stays open past the wait keeps the ingest: Unavailable, the lock's own error.
+Result<RefLock> LocalStore::LockRef(std::string_view ref, std::chrono::milliseconds wait) {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
   Result<RefLock> lock = locks_.TryLock(ref);
-  for (int i = 0; i < 100 && !lock.ok() && lock.status().Is(Errc::kUnavailable); ++i) {
+  while (!lock.ok() && lock.status().Is(Errc::kUnavailable) && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     lock = locks_.TryLock(ref);
   }
-  BERTH_RETURN_IF_ERROR(lock.status());
+  return lock;
+}
+
+Status LocalStore::Abort(std::string_view ref) {
+  BERTH_ASSIGN_OR_RETURN(RefLock lock, LockRef(ref));
+  return AbortLocked(ref, lock);
+}
+
+Status LocalStore::AbortLocked(std::string_view ref, const RefLock& held) {
+  (void)held;  // proof that no writer is using the ingest
   const auto dir = IngestDir(ref);
   struct stat st {};
   if (::lstat(dir.c_str(), &st) != 0) {

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -64,8 +65,15 @@ class LocalStore {
   Result<std::vector<IngestStatus>> ListIngests(const filters::FilterPtr& filter = nullptr) const;
   // The ref of every ingest dir (for GC); unreadable dirs are skipped.
   Status WalkIngestRefs(const std::function<Status(const std::string& ref)>& fn) const;
-  // Removes the ingest. NotFound "ingest ref <r>" when there is none.
+  // Removes the ingest. NotFound "ingest ref <r>" when there is none. Waits (LockRef) for a
+  // writer that is still closing; Unavailable when one stays open.
   Status Abort(std::string_view ref);
+  // The ref's writer lock, waiting up to `wait` for a writer that is closing (its client has
+  // half-closed the stream and moved on, while it still syncs and stamps the ingest).
+  // Unavailable ("locked") when it is still held then. Take it before any DB transaction.
+  Result<RefLock> LockRef(std::string_view ref, std::chrono::milliseconds wait = std::chrono::seconds(1));
+  // Abort for a caller that holds the ref's lock.
+  Status AbortLocked(std::string_view ref, const RefLock& held);
   bool IsLocked(std::string_view ref) const { return locks_.IsLocked(ref); }
 
  private:

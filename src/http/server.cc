@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
@@ -68,7 +69,11 @@ class Session : public std::enable_shared_from_this<Session<Protocol>> {
     auto it = routes_.find(in.path);
     if (it == routes_.end()) return Response{404, "text/plain; charset=utf-8", "404 page not found\n"};
     if (req.method() != bhttp::verb::get) return Response{405, "text/plain; charset=utf-8", "method not allowed\n"};
-    return it->second(in);
+    try {
+      return it->second(in);
+    } catch (const std::exception& e) {  // a handler's failure is this request's, not the daemon's
+      return Response{500, "text/plain; charset=utf-8", std::string("internal error: ") + e.what() + "\n"};
+    }
   }
 
   void Close() {
@@ -88,22 +93,31 @@ template <class Protocol>
 class Listener : public std::enable_shared_from_this<Listener<Protocol>> {
  public:
   Listener(typename Protocol::acceptor acceptor, const Routes& routes)
-      : acceptor_(std::move(acceptor)), routes_(routes) {}
+      : acceptor_(std::move(acceptor)), retry_(acceptor_.get_executor()), routes_(routes) {}
 
   void Accept() {
     acceptor_.async_accept([self = this->shared_from_this()](beast::error_code ec, typename Protocol::socket socket) {
       if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
-      if (!ec) std::make_shared<Session<Protocol>>(std::move(socket), self->routes_)->Run();
-      self->Accept();
+      if (!ec) {
+        std::make_shared<Session<Protocol>>(std::move(socket), self->routes_)->Run();
+        return self->Accept();
+      }
+      // Out of fds (or another accept error): try again shortly instead of spinning.
+      self->retry_.expires_after(std::chrono::milliseconds(100));
+      self->retry_.async_wait([self](beast::error_code wait_ec) {
+        if (!wait_ec) self->Accept();
+      });
     });
   }
   void Close() {
     beast::error_code ignored;
     acceptor_.close(ignored);
+    retry_.cancel();
   }
 
  private:
   typename Protocol::acceptor acceptor_;
+  asio::steady_timer retry_;
   const Routes& routes_;
 };
 
@@ -155,7 +169,8 @@ Result<std::unique_ptr<Server>> Server::StartOrThrow(const std::string& address,
     BERTH_RETURN_IF_ERROR(Bind(acceptor, Local::endpoint(address), false, address));
     impl.unix_path = address;  // from here on the destructor removes it, also after a failure below
     if (::chmod(address.c_str(), 0660) != 0) return ErrnoStatus(fmt::format("chmod {}", address), errno);
-    if ((options.uid >= 0 || options.gid >= 0) &&
+    // 0:0 is root's socket as made: no chown (which an unprivileged daemon may not do).
+    if ((options.uid > 0 || options.gid > 0) &&
         ::chown(address.c_str(), static_cast<uid_t>(options.uid), static_cast<gid_t>(options.gid)) != 0) {
       return ErrnoStatus(fmt::format("chown {}", address), errno);
     }

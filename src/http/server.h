@@ -35,7 +35,7 @@ using Routes = std::map<std::string, Handler>;
 class Server {
  public:
   struct Options {
-    int64_t uid = -1, gid = -1;  // owner of a unix socket (-1: leave it)
+    int64_t uid = 0, gid = 0;  // owner of a unix socket (0:0: as made)
   };
   // InvalidArgument for an address that is neither an absolute path nor host:port;
   // Unavailable when it cannot be bound. A stale unix socket at the path is replaced.

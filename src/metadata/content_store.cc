@@ -99,6 +99,10 @@ Result<std::vector<content::IngestStatus>> ContentStore::ListIngests(const Conte
 }
 
 Status ContentStore::Abort(const ContentScope& scope, const std::string& ref) {
+  // The writer lock first, outside the transaction: waiting for a closing writer must not hold
+  // the database (the writer may need it to finish).
+  const std::string key = content_meta::IngestKey(scope.ns, ref);
+  BERTH_ASSIGN_OR_RETURN(content::RefLock lock, store_.LockRef(key));
   Status done = db_.Update([&](Tx& tx) -> Status {
     BERTH_ASSIGN_OR_RETURN(auto record, content_meta::GetIngest(tx, scope.ns, ref));
     if (!record) return NotFound("reference {}", ref);
@@ -107,7 +111,7 @@ Status ContentStore::Abort(const ContentScope& scope, const std::string& ref) {
       BERTH_RETURN_IF_ERROR(lease_resources::Remove(tx, scope.ns, *scope.lease, lease_resources::kIngests, ref));
     }
     if (!record->expected.empty()) return Status::Ok();  // shared: nothing on disk
-    Status st = store_.Abort(content_meta::IngestKey(scope.ns, ref));
+    Status st = store_.AbortLocked(key, lock);
     if (st.Is(Errc::kNotFound)) return Status::Ok();
     return st;
   });

@@ -39,7 +39,8 @@ class CallInterceptor : public grpc::experimental::Interceptor {
       start_ = std::chrono::steady_clock::now();
       f_.started->Add(labels_).Increment();
     }
-    if (m->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE)) {
+    // POST_RECV_MESSAGE also fires for the read that finds the end of a stream (no message).
+    if (m->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) && m->GetRecvMessage() != nullptr) {
       f_.received->Add(labels_).Increment();
     }
     if (m->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_MESSAGE)) {

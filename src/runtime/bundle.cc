@@ -16,6 +16,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
+constexpr const char* kMarker = "berth-bundle";
+
 // The shim writes these files with a trailing newline.
 Result<std::string> ReadTrimmed(const fs::path& path) {
   BERTH_ASSIGN_OR_RETURN(std::string s, content::files::ReadSmall(path));
@@ -31,8 +33,12 @@ Result<uint32_t> RemappedRootGid(std::string_view spec_json) {
   if (!spec.is_object() || linux_it == spec.end() || !linux_it->is_object()) return 0u;
   auto maps = linux_it->find("gidMappings");
   if (maps == linux_it->end() || !maps->is_array()) return 0u;
-  for (const auto& m : *maps) {
-    if (m.is_object() && m.value("containerID", uint32_t{1}) == 0) return m.value("hostID", uint32_t{0});
+  try {
+    for (const auto& m : *maps) {
+      if (m.is_object() && m.value("containerID", uint32_t{1}) == 0) return m.value("hostID", uint32_t{0});
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return InvalidArgument("the task's OCI spec: linux.gidMappings: {}", e.what());
   }
   return 0u;
 }
@@ -67,6 +73,7 @@ Result<Bundle> Bundle::Create(const fs::path& tasks_root, std::string_view ns, s
     fs::remove_all(b.path, ec);
     return s;
   };
+  if (Status s = content::files::WriteAtomic(b.path / kMarker, ""); !s.ok()) return fail(s);
   if (::mkdir(b.rootfs().c_str(), 0711) != 0) {
     return fail(ErrnoStatus(fmt::format("create {}", b.rootfs().string()), errno));
   }
@@ -99,6 +106,11 @@ Result<std::vector<Bundle>> Bundle::LoadAll(const fs::path& tasks_root) {
   }
   if (ec) return Unknown("list {}: {}", tasks_root.string(), ec.message());
   return out;
+}
+
+bool Bundle::MadeByBerth() const {
+  std::error_code ec;
+  return fs::exists(path / kMarker, ec);
 }
 
 Result<std::string> Bundle::ReadAddress() const { return ReadTrimmed(path / "address"); }

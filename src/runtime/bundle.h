@@ -18,6 +18,9 @@ struct Bundle {
   std::filesystem::path path;
 
   std::filesystem::path rootfs() const { return path / "rootfs"; }
+  // berthd marks the bundles it makes: its bundle directory is containerd's, so a berthd
+  // pointed at containerd's state must never take containerd's bundles for its own.
+  bool MadeByBerth() const;
   std::filesystem::path log_fifo() const { return path / "log"; }
 
   // Creates the directory (0700), rootfs/, config.json (written atomically) and the log fifo.

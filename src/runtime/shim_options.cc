@@ -34,7 +34,7 @@ google::protobuf::Any Pack(const RuncOptions& options) {
 
 Result<std::optional<google::protobuf::Any>> LinuxV1Options(const std::optional<google::protobuf::Any>& runtime_options,
                                                             const std::optional<google::protobuf::Any>& task_options,
-                                                            const RuncOptions& runc_defaults) {
+                                                            const ShimDefaults& defaults) {
   RuncOptions out;
   LinuxRuncOptions rt;
   BERTH_ASSIGN_OR_RETURN(bool have_rt, Unpack(runtime_options, &rt));
@@ -60,7 +60,8 @@ Result<std::optional<google::protobuf::Any>> LinuxV1Options(const std::optional<
     return InvalidArgument("runtime {} takes task options of type {}, not {}", kLinuxV1Runtime,
                            LinuxCreateOptions::descriptor()->full_name(), task_options->type_url());
   }
-  RuncOptions merged = runc_defaults;
+  RuncOptions merged = defaults.runc;
+  merged.MergeFrom(defaults.linux_v1);
   merged.MergeFrom(out);
   return std::optional<google::protobuf::Any>(Pack(merged));
 }
@@ -75,15 +76,15 @@ bool IsRuncRuntime(const std::string& runtime) {
 Result<std::optional<google::protobuf::Any>> ShimOptions(const std::string& runtime,
                                                          const std::optional<google::protobuf::Any>& runtime_options,
                                                          const std::optional<google::protobuf::Any>& task_options,
-                                                         const RuncOptions& runc_defaults) {
-  if (runtime == kLinuxV1Runtime) return LinuxV1Options(runtime_options, task_options, runc_defaults);
+                                                         const ShimDefaults& defaults) {
+  if (runtime == kLinuxV1Runtime) return LinuxV1Options(runtime_options, task_options, defaults);
   // As containerd's runtime v2: the request's options win over the container's.
   std::optional<google::protobuf::Any> chosen = task_options ? task_options : runtime_options;
   if (!IsRuncRuntime(runtime)) return chosen;
   RuncOptions runc;
   BERTH_ASSIGN_OR_RETURN(bool have, Unpack(chosen, &runc));
   if (!have && chosen && !chosen->type_url().empty()) return chosen;  // another shim's options: as they are
-  RuncOptions merged = runc_defaults;
+  RuncOptions merged = defaults.runc;
   merged.MergeFrom(runc);
   google::protobuf::Any out = Pack(merged);
   if (have) out.set_type_url(chosen->type_url());  // keep the client's spelling of the type

@@ -35,7 +35,7 @@ Result<std::shared_ptr<ShimTask>> TaskManager::Create(const std::string& ns, con
   } unreserve{this, key};
 
   BERTH_ASSIGN_OR_RETURN(std::optional<google::protobuf::Any> topts,
-                         ShimOptions(opts.runtime, opts.runtime_options, opts.task_options, config_.runc_defaults));
+                         ShimOptions(opts.runtime, opts.runtime_options, opts.task_options, config_.shim_defaults));
 
   BERTH_ASSIGN_OR_RETURN(std::string binary, launcher_.Resolve(opts.runtime));
   BERTH_ASSIGN_OR_RETURN(Bundle bundle, Bundle::Create(config_.tasks_root, ns, id, opts.spec_json));
@@ -219,7 +219,15 @@ void TaskManager::Restore(const std::function<bool(const std::string&, const std
       log::Warn("cannot list task bundles", {{"dir", root.string()}, {"error", found.status().ToString()}});
       continue;
     }
-    bundles.insert(bundles.end(), found->begin(), found->end());
+    for (Bundle& b : *found) {
+      // Bundles in the legacy directory are all berthd's; in containerd's, only the marked ones.
+      if (root == config_.tasks_root && !b.MadeByBerth()) {
+        log::Warn("bundle not made by berthd left alone (another daemon's state?)",
+                  {{"namespace", b.ns}, {"id", b.id}, {"path", b.path.string()}});
+        continue;
+      }
+      bundles.push_back(std::move(b));
+    }
   }
   for (const Bundle& b : bundles) {
     std::string bin;

@@ -22,8 +22,8 @@
 #include "common/status.h"
 #include "events/exchange.h"
 #include "mount/mount.h"
-#include "github.com/containerd/containerd/runtime/v2/runc/options/oci.pb.h"
 #include "runtime/shim_launcher.h"
+#include "runtime/shim_options.h"
 #include "runtime/shim_log.h"
 #include "runtime/shim_task.h"
 #include "ttrpc/event_loop.h"
@@ -47,7 +47,7 @@ struct TaskManagerConfig {
   std::vector<std::filesystem::path> legacy_tasks_roots;
   // The runc shim's options where a client sets none: root <state>/runc (the OCI runtime's
   // state, per namespace) and the config's runc defaults.
-  containerd::runc::v1::Options runc_defaults;
+  ShimDefaults shim_defaults;
   ShimLauncherConfig launcher;
 };
 

@@ -133,7 +133,9 @@ Status ReadTtrpc(const Reader& r, Config& c) {
 
 Status ReadDebug(const Reader& r, Config& c) {
   BERTH_RETURN_IF_ERROR(r.OnlyKeys({"level", "address", "uid", "gid", "format"}));
-  BERTH_RETURN_IF_ERROR(r.Get("level", &c.log_level));
+  std::string level;
+  BERTH_RETURN_IF_ERROR(r.Get("level", &level));
+  if (!level.empty()) c.log_level = level;  // "" (containerd's default file) leaves the default
   BERTH_RETURN_IF_ERROR(r.Get("address", &c.debug_address));
   std::string format;
   BERTH_RETURN_IF_ERROR(r.Get("format", &format));
@@ -170,8 +172,8 @@ Status ReadLinuxV1(const Reader& r, Config& c) {
   BERTH_RETURN_IF_ERROR(r.Get("shim", &shim));
   bool no_shim = false;
   BERTH_RETURN_IF_ERROR(r.Get("no_shim", &no_shim));
-  if (!runtime.empty() && runtime != "runc") c.runc.binary_name = runtime;
-  if (!root.empty()) c.runc.root = root;
+  if (!runtime.empty() && runtime != "runc") c.linux_v1.binary_name = runtime;
+  if (!root.empty()) c.linux_v1.root = root;
   if (!shim.empty() && shim != "containerd-shim") {
     c.notes.push_back(fmt::format("{}: shim {:?} not used: the runc shim serves this runtime", r.where(), shim));
   }
@@ -342,7 +344,9 @@ std::string ToToml(const Config& c) {
       {"runtime", toml::table{{"shim", c.runc_shim}}},
       {"plugins",
        toml::table{
-           {"io.containerd.runtime.v1.linux", toml::table{{"shim_debug", c.shim_debug}}},
+           {"io.containerd.runtime.v1.linux", toml::table{{"runtime", c.linux_v1.binary_name},
+                                                          {"runtime_root", c.linux_v1.root},
+                                                          {"shim_debug", c.shim_debug}}},
            {"io.containerd.runc.v2", toml::table{{"BinaryName", c.runc.binary_name},
                                                  {"Root", c.runc.root},
                                                  {"SystemdCgroup", c.runc.systemd_cgroup},

@@ -67,7 +67,8 @@ struct Config {
   // The shim binary for the runc runtime names; empty: berth-shim.
   std::string runc_shim;
   bool shim_debug = false;
-  RuncDefaults runc;
+  RuncDefaults runc;      // every runc runtime name
+  RuncDefaults linux_v1;  // [plugins."io.containerd.runtime.v1.linux"]: that runtime's tasks only
   // What the file said that berth does not apply (logged at start, once each).
   std::vector<std::string> notes;
 };

@@ -60,7 +60,8 @@ std::string DebugVarsJson() {
   out["fds"] = fds;
   out["uptime_seconds"] =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - kStarted).count();
-  return out.dump() + "\n";
+  // Not every byte of a command line is UTF-8: replace what is not rather than throw.
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace berth::server

@@ -5,15 +5,33 @@
 #include <google/protobuf/empty.pb.h>
 
 #include "common/logging.h"
+#include "server/listener.h"
 #include "github.com/containerd/containerd/api/services/ttrpc/events/v1/events.pb.h"
 
 namespace berth::server {
 
 namespace ttrpcevents = containerd::services::events::ttrpc::v1;
 
+namespace {
+
+containerd::runc::v1::Options RuncOptionsOf(const RuncDefaults& d) {
+  containerd::runc::v1::Options o;
+  o.set_binary_name(d.binary_name);
+  o.set_root(d.root);
+  o.set_systemd_cgroup(d.systemd_cgroup);
+  o.set_shim_cgroup(d.shim_cgroup);
+  o.set_no_pivot_root(d.no_pivot_root);
+  o.set_no_new_keyring(d.no_new_keyring);
+  o.set_criu_path(d.criu_path);
+  return o;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<RuntimeHost>> RuntimeHost::Start(const Config& config, events::Exchange& exchange) {
   std::unique_ptr<RuntimeHost> h(new RuntimeHost());
-  h->ttrpc_address_ = config.ttrpc_address.empty() ? config.address.string() + ".ttrpc" : config.ttrpc_address.string();
+  const std::string ttrpc_address =
+      config.ttrpc_address.empty() ? config.address.string() + ".ttrpc" : config.ttrpc_address.string();
   BERTH_ASSIGN_OR_RETURN(h->loop_, ttrpc::EventLoop::Create());
 
   h->events_server_ = std::make_unique<ttrpc::Server>(*h->loop_);
@@ -28,7 +46,10 @@ Result<std::unique_ptr<RuntimeHost>> RuntimeHost::Start(const Config& config, ev
         BERTH_RETURN_IF_ERROR(exchange.Forward(env));
         return google::protobuf::Empty();
       });
-  BERTH_RETURN_IF_ERROR(h->events_server_->Listen(h->ttrpc_address_, 0600));
+  // Refuses a socket another daemon (e.g. containerd, whose .ttrpc this may be) still serves.
+  BERTH_RETURN_IF_ERROR(PrepareSocketPath(ttrpc_address));
+  BERTH_RETURN_IF_ERROR(h->events_server_->Listen(ttrpc_address, 0600));
+  h->ttrpc_address_ = ttrpc_address;  // ours from here on: removed at shutdown
   if ((config.ttrpc_uid != 0 || config.ttrpc_gid != 0) &&
       ::chown(h->ttrpc_address_.c_str(), static_cast<uid_t>(config.ttrpc_uid), static_cast<gid_t>(config.ttrpc_gid)) != 0) {
     return ErrnoStatus("chown " + h->ttrpc_address_, errno);
@@ -39,13 +60,9 @@ Result<std::unique_ptr<RuntimeHost>> RuntimeHost::Start(const Config& config, ev
   runtime::TaskManagerConfig tm;
   tm.tasks_root = config.state / "io.containerd.runtime.v2.task";  // where containerd 1.6 keeps bundles
   tm.legacy_tasks_roots = {config.state / "tasks"};
-  tm.runc_defaults.set_root(config.runc.root.empty() ? (config.state / "runc").string() : config.runc.root);
-  tm.runc_defaults.set_binary_name(config.runc.binary_name);
-  tm.runc_defaults.set_systemd_cgroup(config.runc.systemd_cgroup);
-  tm.runc_defaults.set_shim_cgroup(config.runc.shim_cgroup);
-  tm.runc_defaults.set_no_pivot_root(config.runc.no_pivot_root);
-  tm.runc_defaults.set_no_new_keyring(config.runc.no_new_keyring);
-  tm.runc_defaults.set_criu_path(config.runc.criu_path);
+  tm.shim_defaults.runc = RuncOptionsOf(config.runc);
+  if (tm.shim_defaults.runc.root().empty()) tm.shim_defaults.runc.set_root((config.state / "runc").string());
+  tm.shim_defaults.linux_v1 = RuncOptionsOf(config.linux_v1);
   tm.launcher.grpc_address = config.address.string();
   tm.launcher.ttrpc_address = h->ttrpc_address_;
   tm.launcher.publish_binary = self;

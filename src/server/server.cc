@@ -245,6 +245,9 @@ Result<std::unique_ptr<Server>> Server::Start(Config config) {
   std::unique_ptr<Server> s(new Server(std::move(config), std::move(root_lock), std::move(state_lock)));
   const Config& c = s->config_;
 
+  // Before anything touches tasks: a live daemon on the socket (berthd or containerd sharing
+  // this state) is refused here, not after its shims were taken for dead ones.
+  BERTH_RETURN_IF_ERROR(PrepareSocketPath(c.address));
   BERTH_ASSIGN_OR_RETURN(s->db_, metadata::Db::Open(c.root / "metadata.db", metadata::Migrations()));
   BERTH_ASSIGN_OR_RETURN(std::string uuid, metadata::ServerUuid(*s->db_));
   s->exchange_ = std::make_unique<events::Exchange>();
@@ -270,7 +273,6 @@ Result<std::unique_ptr<Server>> Server::Start(Config config) {
   // that expired while we were down) is collected shortly after start.
   s->services_->gc.Schedule();
 
-  BERTH_RETURN_IF_ERROR(PrepareSocketPath(c.address));
   // grpc.health.v1.Health (Check, Watch), what containerd's Go client calls in IsServing. It is
   // built with the server, so it answers only once recovery above is done; NOT_SERVING from the
   // start of Shutdown.

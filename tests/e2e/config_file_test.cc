@@ -15,6 +15,7 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/support/byte_buffer.h>
 
+#include "containerd_daemon.h"
 #include "harness.h"
 
 namespace berth::e2e {
@@ -104,6 +105,55 @@ TEST(ConfigFileE2E, MissingRequiredPluginFailsTheStart) {
   r = e2e::Run({BerthdBin(), "--config", config.string()});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_THAT(r.err, HasSubstr("unknown key \"adress\""));
+}
+
+// berthd keeps its bundles where containerd does. Pointed at a running containerd's state (the
+// drop-in swap done wrong), it must neither take containerd's tasks for dead ones of its own nor
+// remove containerd's sockets.
+TEST(ConfigFileE2E, ContainerdsStateAndSocketsAreLeftAlone) {
+  if (!fs::exists(Containerd::kBinary)) GTEST_SKIP() << "no " << Containerd::kBinary;
+  TempDir dir;
+  Containerd containerd(dir.path() / "c");
+  // containerd's runc root (/run/containerd/runc/<ns>) is shared by every containerd: a unique id.
+  const std::string theirs = "theirs-" + std::to_string(::getpid());
+  auto imported = containerd.Ctr({"images", "import", EmbeddedImage()});
+  ASSERT_EQ(imported.exit_code, 0) << Describe(imported);
+  auto run = containerd.Ctr({"run", "-d", "localhost/berth/busybox:latest", theirs, "sleep", "1000"});
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  struct Cleanup {
+    const Containerd& c;
+    std::string id;
+    ~Cleanup() {
+      c.Ctr({"task", "kill", "-s", "SIGKILL", id});
+      WaitUntil([&] { return c.Ctr({"task", "ls"}).out.find("RUNNING") == std::string::npos; });
+      c.Ctr({"task", "rm", "-f", id});
+      c.Ctr({"container", "rm", id});
+    }
+  } cleanup{containerd, theirs};
+  fs::path state = dir.path() / "c" / "state";
+  fs::path ttrpc = containerd.socket().string() + ".ttrpc";
+  ASSERT_TRUE(fs::exists(ttrpc));
+  auto running = [&] { return containerd.Ctr({"task", "ls"}).out.find("RUNNING") != std::string::npos; };
+
+  // On containerd's socket: refused before anything else is touched.
+  auto same_socket = e2e::Run({BerthdBin(), "--root", (dir.path() / "broot").string(), "--state", state.string(),
+                               "--address", containerd.socket().string()});
+  EXPECT_NE(same_socket.exit_code, 0);
+  EXPECT_TRUE(fs::exists(ttrpc)) << "containerd's event socket was removed";
+  EXPECT_TRUE(running()) << containerd.Ctr({"task", "ls"}).out;
+
+  // On containerd's state with a socket of its own: containerd's bundle is not berthd's.
+  {
+    fs::path log = dir.path() / "berthd.log";
+    BackgroundProcess d({BerthdBin(), "--root", (dir.path() / "broot").string(), "--state", state.string(),
+                         "--address", (dir.path() / "b.sock").string()},
+                        log);
+    EXPECT_TRUE(d.WaitForOutput("berthd serving", std::chrono::seconds(30))) << d.Output();
+    EXPECT_THAT(d.Output(), HasSubstr("bundle not made by berthd left alone"));
+    EXPECT_EQ(d.Stop(), 0) << d.Output();
+  }
+  EXPECT_TRUE(running()) << containerd.Ctr({"task", "ls"}).out;
+  EXPECT_TRUE(fs::exists(state / "io.containerd.runtime.v2.task" / "default" / theirs / "config.json"));
 }
 
 // containerd's [debug] address: a unix socket serving a JSON view of the daemon at /debug/vars.

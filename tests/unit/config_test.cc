@@ -135,8 +135,9 @@ TEST(ConfigTest, ReadsContainerdsConfigToml) {
   EXPECT_EQ(c->log_level, "warn");
   EXPECT_EQ(c->oom_score, -999);
   EXPECT_EQ(c->required_plugins, std::vector<std::string>{"io.containerd.grpc.v1.tasks"});
-  EXPECT_EQ(c->runc.binary_name, "crun");
-  EXPECT_EQ(c->runc.root, "/run/mine/runc");
+  EXPECT_EQ(c->linux_v1.binary_name, "crun");
+  EXPECT_EQ(c->linux_v1.root, "/run/mine/runc");
+  EXPECT_EQ(c->runc.binary_name, "") << "the v1 runtime's settings stay the v1 runtime's";
   EXPECT_TRUE(c->shim_debug);
   EXPECT_EQ(c->metrics_address, "127.0.0.1:1338");
   EXPECT_EQ(c->debug_address, "/run/containerd/debug.sock");
@@ -180,10 +181,17 @@ version = 2
   EXPECT_FALSE(wrong_type.ok());
 }
 
+TEST(ConfigTest, AnEmptyDebugLevelKeepsTheDefault) {
+  // `containerd config default` writes level = "".
+  auto c = ParseConfig("version = 2\n[debug]\n  level = \"\"\n", "t.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->log_level, "info");
+}
+
 TEST(ConfigTest, VersionOneFilesUsePluginIds) {
   auto c = ParseConfig("[plugins.linux]\nruntime = \"crun\"\n[plugins.cri]\nsandbox_image = \"x\"\n", "v1.toml");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
-  EXPECT_EQ(c->runc.binary_name, "crun");
+  EXPECT_EQ(c->linux_v1.binary_name, "crun");
   ASSERT_EQ(c->notes.size(), 1u);
   EXPECT_NE(c->notes[0].find("cri"), std::string::npos);
 }
@@ -195,6 +203,7 @@ TEST(ConfigTest, DumpReadsBack) {
   c.oom_score = -500;
   c.cgroup_path = "/berth";
   c.runc.binary_name = "crun";
+  c.linux_v1.root = "/v1root";
   c.required_plugins = {"io.containerd.grpc.v1.tasks"};
   auto back = ParseConfig(ToToml(c), "dump");
   ASSERT_TRUE(back.ok()) << back.status().ToString() << "\n" << ToToml(c);
@@ -202,6 +211,7 @@ TEST(ConfigTest, DumpReadsBack) {
   EXPECT_EQ(back->oom_score, -500);
   EXPECT_EQ(back->cgroup_path, "/berth");
   EXPECT_EQ(back->runc.binary_name, "crun");
+  EXPECT_EQ(back->linux_v1.root, "/v1root");
   EXPECT_EQ(back->required_plugins, c.required_plugins);
   EXPECT_TRUE(back->notes.empty());
   auto defaults = ParseConfig(ToToml(Config{}), "default");

@@ -38,6 +38,9 @@ TEST_F(BundleTest, CreateWritesSpecRootfsAndLogFifo) {
   EXPECT_FALSE(fs::exists(b->path / "config.json.tmp"));
   ASSERT_EQ(::stat(b->path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0700u) << "no user namespace: the bundle is root's alone";
+  EXPECT_TRUE(b->MadeByBerth());
+  fs::create_directories(root_ / "ns1" / "theirs");
+  EXPECT_FALSE((Bundle{"ns1", "theirs", root_ / "ns1" / "theirs"}.MadeByBerth())) << "another daemon's bundle";
 }
 
 TEST_F(BundleTest, RemappedRootGetsSearchPermission) {

@@ -103,6 +103,19 @@ TEST(ShimOptionsTest, TheConfigsDefaultsFillWhatTheClientLeftOut) {
   EXPECT_EQ(Decode(*r).root(), "/state/runc");
 }
 
+TEST(ShimOptionsTest, LinuxV1DefaultsApplyToThatRuntimeOnly) {
+  RuncOptions v1;
+  v1.set_binary_name("crun");
+  ShimDefaults defaults(Defaults("/state/runc"), v1);
+  auto legacy = ShimOptions(kLinuxV1Runtime, std::nullopt, std::nullopt, defaults);
+  ASSERT_TRUE(legacy.ok());
+  EXPECT_EQ(Decode(*legacy).binary_name(), "crun");
+  EXPECT_EQ(Decode(*legacy).root(), "/state/runc");
+  auto v2 = ShimOptions(kRuncV2Runtime, std::nullopt, std::nullopt, defaults);
+  ASSERT_TRUE(v2.ok());
+  EXPECT_EQ(Decode(*v2).binary_name(), "");
+}
+
 TEST(ShimOptionsTest, LinuxV1RefusesOptionsOfAnotherType) {
   RuncOptions v2;
   auto r = ShimOptions(kLinuxV1Runtime, AnyOf(v2), std::nullopt, Defaults("/s"));
