@@ -41,10 +41,14 @@ class CallInterceptor : public grpc::experimental::Interceptor {
     }
     // POST_RECV_MESSAGE also fires for the read that finds the end of a stream (no message).
     if (m->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) && m->GetRecvMessage() != nullptr) {
-      f_.received->Add(labels_).Increment();
+      // Looked up once per call, not per message (a lookup takes the family's lock); on first
+      // use, so a series appears only once counted, as in go-grpc-prometheus.
+      if (received_ == nullptr) received_ = &f_.received->Add(labels_);
+      received_->Increment();
     }
     if (m->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_MESSAGE)) {
-      f_.sent->Add(labels_).Increment();
+      if (sent_ == nullptr) sent_ = &f_.sent->Add(labels_);
+      sent_->Increment();
     }
     if (m->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       prometheus::Labels with_code = labels_;
@@ -62,6 +66,8 @@ class CallInterceptor : public grpc::experimental::Interceptor {
  private:
   const GrpcServerMetrics::Families& f_;
   prometheus::Labels labels_;
+  prometheus::Counter* received_ = nullptr;
+  prometheus::Counter* sent_ = nullptr;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 

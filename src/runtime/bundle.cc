@@ -1,5 +1,6 @@
 #include "runtime/bundle.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -73,7 +74,12 @@ Result<Bundle> Bundle::Create(const fs::path& tasks_root, std::string_view ns, s
     fs::remove_all(b.path, ec);
     return s;
   };
-  if (Status s = content::files::WriteAtomic(b.path / kMarker, ""); !s.ok()) return fail(s);
+  // An empty file whose existence is all it says: no data to sync (this is the start path).
+  if (int fd = ::open((b.path / kMarker).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600); fd >= 0) {
+    ::close(fd);
+  } else {
+    return fail(ErrnoStatus(fmt::format("create {}", (b.path / kMarker).string()), errno));
+  }
   if (::mkdir(b.rootfs().c_str(), 0711) != 0) {
     return fail(ErrnoStatus(fmt::format("create {}", b.rootfs().string()), errno));
   }
