@@ -2,7 +2,7 @@
 
 #include <iostream>
 
-#include "berth/duration.h"
+#include "common/duration.h"
 #include "common/logging.h"
 
 namespace berth::cli {

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "berth/cli.h"
-#include "berth/duration.h"
+#include "common/duration.h"
 #include "berth/human.h"
 #include "berth/output.h"
 

@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
   berth::cli::AddSnapshotsCommand(app, cli);
   berth::cli::AddRunCommand(app, cli);
   berth::cli::AddTasksCommand(app, cli);
+  berth::cli::AddBundleCommand(app, cli);
 
   try {
     app.parse(argc, argv);

@@ -120,12 +120,19 @@ Status Exchange::PublishAny(std::string_view ns, std::string_view topic,
 Status Exchange::Forward(const Envelope& envelope) {
   BERTH_RETURN_IF_ERROR(ValidateEnvelope(envelope));
   log::Debug("event published", {{"namespace", envelope.namespace_()}, {"topic", envelope.topic()}});
+  published_.fetch_add(1);
+  if (observer_) observer_(envelope);
   ProtoAdaptor adaptor(envelope);
   std::lock_guard lock(mu_);
   for (Subscription* sub : subscribers_) {
     if (sub->filter_ == nullptr || sub->filter_->Match(adaptor)) sub->Push(envelope);
   }
   return Status::Ok();
+}
+
+size_t Exchange::subscribers() {
+  std::lock_guard lock(mu_);
+  return subscribers_.size();
 }
 
 std::unique_ptr<Subscription> Exchange::Subscribe(filters::FilterPtr filter) {

@@ -4,7 +4,9 @@
 // instead of growing without bound.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <condition_variable>
 #include <deque>
 #include <list>
@@ -91,6 +93,12 @@ class Exchange final : public Publisher {
   // Closes every subscription (on shutdown); later publishes still succeed but reach nobody.
   void Close();
 
+  // Called with every envelope forwarded (telemetry); set once, before events flow.
+  void SetObserver(std::function<void(const Envelope&)> observer) { observer_ = std::move(observer); }
+  // Envelopes forwarded since start, and subscriptions open now.
+  uint64_t published() const { return published_.load(); }
+  size_t subscribers();
+
  private:
   friend class Subscription;
   void Unsubscribe(Subscription* sub);
@@ -98,6 +106,8 @@ class Exchange final : public Publisher {
   std::mutex mu_;
   std::list<Subscription*> subscribers_;
   bool closed_ = false;
+  std::function<void(const Envelope&)> observer_;
+  std::atomic<uint64_t> published_{0};
 };
 
 }  // namespace berth::events

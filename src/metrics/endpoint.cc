@@ -5,7 +5,7 @@
 namespace berth::metrics {
 
 Result<std::unique_ptr<Endpoint>> Endpoint::Start(const std::string& address,
-                                                  std::shared_ptr<prometheus::Registry> registry) {
+                                                  std::vector<std::shared_ptr<prometheus::Collectable>> collectables) {
   size_t colon = address.rfind(':');
   if (address.empty() || address.front() == '/' || colon == std::string::npos || colon + 1 == address.size()) {
     return InvalidArgument("[metrics] address {:?} must be host:port", address);
@@ -16,13 +16,13 @@ Result<std::unique_ptr<Endpoint>> Endpoint::Start(const std::string& address,
   // civetweb's spelling: "PORT" alone for every interface, "HOST:PORT" otherwise.
   std::string listen = colon == 0 ? address.substr(1) : address;
   std::unique_ptr<Endpoint> e(new Endpoint());
-  e->registry_ = std::move(registry);
+  e->collectables_ = std::move(collectables);
   try {
     e->exposer_ = std::make_unique<prometheus::Exposer>(listen, 2);
   } catch (const std::exception& err) {
     return Unavailable("serve metrics on {}: {}", address, err.what());
   }
-  e->exposer_->RegisterCollectable(e->registry_, kMetricsPath);
+  for (const auto& c : e->collectables_) e->exposer_->RegisterCollectable(c, kMetricsPath);
   return e;
 }
 

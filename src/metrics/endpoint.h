@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <prometheus/exposer.h>
 #include <prometheus/registry.h>
@@ -18,14 +19,16 @@ inline constexpr const char* kMetricsPath = "/v1/metrics";
 class Endpoint {
  public:
   // InvalidArgument for an address that is not host:port; Unavailable when it cannot be bound.
+  // Serves every collectable (the registries and scrape-time collectors) at kMetricsPath; the
+  // endpoint keeps them alive.
   static Result<std::unique_ptr<Endpoint>> Start(const std::string& address,
-                                                 std::shared_ptr<prometheus::Registry> registry);
+                                                 std::vector<std::shared_ptr<prometheus::Collectable>> collectables);
   // The bound TCP port (the one asked for, or the one picked for port 0).
   int port() const;
 
  private:
   Endpoint() = default;
-  std::shared_ptr<prometheus::Registry> registry_;
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
   std::unique_ptr<prometheus::Exposer> exposer_;
 };
 

@@ -179,6 +179,13 @@ std::vector<std::shared_ptr<ShimTask>> TaskManager::List(const std::string& ns) 
   return out;
 }
 
+std::vector<std::shared_ptr<ShimTask>> TaskManager::ListAll() const {
+  std::vector<std::shared_ptr<ShimTask>> out;
+  std::lock_guard lock(mu_);
+  for (const auto& [key, e] : tasks_) out.push_back(e.task);
+  return out;
+}
+
 Result<containerd::task::v2::DeleteResponse> TaskManager::Delete(const std::string& ns, const std::string& id) {
   BERTH_ASSIGN_OR_RETURN(auto task, Get(ns, id));
   auto resp = task->Delete("");

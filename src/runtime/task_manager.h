@@ -62,6 +62,8 @@ class TaskManager {
   // NotFound `task ID not found`.
   Result<std::shared_ptr<ShimTask>> Get(const std::string& ns, const std::string& id) const;
   std::vector<std::shared_ptr<ShimTask>> List(const std::string& ns) const;
+  // Every namespace's (telemetry).
+  std::vector<std::shared_ptr<ShimTask>> ListAll() const;
   // Deletes the init process, shuts the shim down, removes the bundle.
   Result<containerd::task::v2::DeleteResponse> Delete(const std::string& ns, const std::string& id);
 

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "common/duration.h"
 #include "common/identifiers.h"
 
 namespace berth::server {
@@ -152,6 +153,13 @@ Status ReadMetrics(const Reader& r, Config& c) {
   return r.Get("address", &c.metrics_address);
 }
 
+Status ReadRest(const Reader& r, Config& c) {
+  BERTH_RETURN_IF_ERROR(r.OnlyKeys({"address", "uid", "gid"}));
+  BERTH_RETURN_IF_ERROR(r.Get("uid", &c.rest_uid));
+  BERTH_RETURN_IF_ERROR(r.Get("gid", &c.rest_gid));
+  return r.Get("address", &c.rest_address);
+}
+
 Status ReadCgroup(const Reader& r, Config& c) {
   BERTH_RETURN_IF_ERROR(r.OnlyKeys({"path"}));
   return r.Get("path", &c.cgroup_path);
@@ -237,7 +245,7 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view origin, 
   Reader top(root, std::string(origin));
   BERTH_RETURN_IF_ERROR(top.OnlyKeys({
       "version", "root", "state", "instance_id", "oom_score", "required_plugins", "grpc", "ttrpc", "debug",
-      "metrics", "cgroup", "runtime", "plugins",
+      "metrics", "cgroup", "runtime", "plugins", "rest", "concurrency", "metrics_interval", "oom_notify",
       // containerd's, accepted and not applied (noted below when set)
       "temp", "plugin_dir", "disabled_plugins", "imports", "timeouts", "stream_processors", "proxy_plugins"}));
   int64_t version = 1;
@@ -250,6 +258,15 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view origin, 
   BERTH_RETURN_IF_ERROR(top.Get("oom_score", &oom));
   if (oom && *oom != 0) c.oom_score = oom;  // 0 leaves the score alone, as containerd
   BERTH_RETURN_IF_ERROR(top.Get("required_plugins", &c.required_plugins));
+  BERTH_RETURN_IF_ERROR(top.Get("concurrency", &c.concurrency));
+  BERTH_RETURN_IF_ERROR(top.Get("oom_notify", &c.oom_notify));
+  std::string interval;
+  BERTH_RETURN_IF_ERROR(top.Get("metrics_interval", &interval));
+  if (!interval.empty()) {
+    auto parsed = ParseDuration(interval);
+    if (!parsed.ok()) return InvalidArgument("{}: metrics_interval {:?} is not a duration", origin, interval);
+    c.metrics_interval = *parsed;
+  }
   for (const char* key : {"temp", "plugin_dir", "disabled_plugins", "imports", "timeouts", "stream_processors",
                           "proxy_plugins"}) {
     if (top.IsSet(key)) c.notes.push_back(fmt::format("{}: {} ignored: berth has no counterpart", origin, key));
@@ -257,7 +274,7 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view origin, 
 
   static const std::pair<const char*, Step> kSections[] = {
       {"grpc", ReadGrpc}, {"ttrpc", ReadTtrpc}, {"debug", ReadDebug}, {"metrics", ReadMetrics},
-      {"cgroup", ReadCgroup}, {"runtime", ReadRuntime}};
+      {"cgroup", ReadCgroup}, {"runtime", ReadRuntime}, {"rest", ReadRest}};
   for (const auto& [name, step] : kSections) {
     BERTH_ASSIGN_OR_RETURN(const toml::table* t, top.Section(name));
     if (t != nullptr) BERTH_RETURN_IF_ERROR(step(Reader(*t, fmt::format("{}: [{}]", origin, name)), c));
@@ -308,7 +325,17 @@ Status Validate(Config& c) {
     BERTH_RETURN_IF_ERROR(socket(debug, "debug.address"));
     c.debug_address = debug.string();
   }
-  for (int64_t id : {c.grpc_uid, c.grpc_gid, c.ttrpc_uid, c.ttrpc_gid, c.debug_uid, c.debug_gid}) {
+  if (!c.rest_address.empty() && c.rest_address.front() == '/') {
+    std::filesystem::path rest = c.rest_address;
+    BERTH_RETURN_IF_ERROR(socket(rest, "rest.address"));
+    c.rest_address = rest.string();
+  }
+  if (c.concurrency < 0 || c.concurrency > 100000) {
+    return InvalidArgument("concurrency {} must be between 0 (unbounded) and 100000", c.concurrency);
+  }
+  if (c.metrics_interval.count() < 0) return InvalidArgument("metrics_interval must not be negative");
+  for (int64_t id : {c.grpc_uid, c.grpc_gid, c.ttrpc_uid, c.ttrpc_gid, c.debug_uid, c.debug_gid, c.rest_uid,
+                     c.rest_gid}) {
     if (id < 0 || id > UINT32_MAX - 1) return InvalidArgument("uid/gid {} out of range", id);
   }
   if (c.oom_score && (*c.oom_score < -1000 || *c.oom_score > 1000)) {
@@ -330,6 +357,10 @@ std::string ToToml(const Config& c) {
       {"state", c.state.string()},
       {"oom_score", c.oom_score.value_or(0)},
       {"instance_id", c.instance_id},
+      {"concurrency", c.concurrency},
+      {"metrics_interval", FormatDuration(c.metrics_interval)},
+      {"oom_notify", c.oom_notify},
+      {"rest", toml::table{{"address", c.rest_address}, {"uid", c.rest_uid}, {"gid", c.rest_gid}}},
       {"required_plugins", required},
       {"grpc", toml::table{{"address", c.address.string()},
                            {"uid", c.grpc_uid},

@@ -8,10 +8,15 @@
 //   oom_score = -999                 # berthd's oom_score_adj
 //   instance_id = "berth"            # berth only: names this daemon in logs
 //   required_plugins = []            # start fails unless berthd provides each
+//   concurrency = 10                 # berth only (the seed's flag): task operations at once; 0 = unbounded
+//   metrics_interval = "1m"          # berth only: the seed's telemetry dump in the log; "0" = off
+//   oom_notify = true                # berth only: publish /tasks/oom events
 //   [grpc]    address, uid, gid, max_recv_message_size, max_send_message_size
 //   [ttrpc]   address (default <grpc.address>.ttrpc: where shims publish events), uid, gid
 //   [debug]   level, address (unix socket path or host:port serving /debug/vars), uid, gid, format
 //   [metrics] address (Prometheus text at http://ADDRESS/v1/metrics), grpc_histogram
+//   [rest]    address (berth only: the REST API v1 of containerd 0.0.x; "/path" or host:port,
+//             ":port" = loopback), uid, gid
 //   [cgroup]  path                   # berthd moves itself into this cgroup at start
 //   [runtime] shim                   # berth only: the shim for the runc runtime names
 //   [plugins."io.containerd.runtime.v1.linux"]  runtime, runtime_root, shim_debug (shim, no_shim)
@@ -23,6 +28,7 @@
 // listed in `notes`, which berthd logs once at start.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -61,6 +67,11 @@ struct Config {
   int64_t debug_uid = 0, debug_gid = 0;  // owner of a debug unix socket
   std::string metrics_address;  // host:port serving /v1/metrics; "" = off
   bool metrics_grpc_histogram = false;  // grpc_server_handling_seconds too
+  std::string rest_address;     // "/path" or host:port serving the REST API v1; "" = off
+  int64_t rest_uid = 0, rest_gid = 0;
+  int64_t concurrency = 10;     // create/start/delete/exec at once (the rest queue); 0 = unbounded
+  std::chrono::nanoseconds metrics_interval = std::chrono::minutes(1);  // the seed's dump; 0 = off
+  bool oom_notify = true;       // forward the shims' /tasks/oom events
   std::string cgroup_path;      // "" = stay where started
   std::optional<int64_t> oom_score;
   std::vector<std::string> required_plugins;  // "type.id" as introspection lists them

@@ -22,9 +22,16 @@ Status GcScheduler::CollectNow() {
     std::lock_guard lock(mu_);
     pending_ = false;
   }
-  std::lock_guard run(run_mu_);
-  auto r = gc_.Collect(Clock::now());
+  auto r = Run();
   return r.ok() ? Status::Ok() : r.status();
+}
+
+Result<metadata::GcStats> GcScheduler::Run() {
+  std::lock_guard run(run_mu_);
+  auto began = std::chrono::steady_clock::now();
+  auto r = gc_.Collect(Clock::now());
+  if (observer_) observer_(std::chrono::steady_clock::now() - began);
+  return r;
 }
 
 void GcScheduler::Schedule() {
@@ -49,11 +56,8 @@ void GcScheduler::Loop() {
     if (pending_) {
       pending_ = false;
       lock.unlock();
-      {
-        std::lock_guard run(run_mu_);
-        auto r = gc_.Collect(Clock::now());
-        if (!r.ok()) log::Error("background garbage collection failed", {{"error", r.status().ToString()}});
-      }
+      auto r = Run();
+      if (!r.ok()) log::Error("background garbage collection failed", {{"error", r.status().ToString()}});
       lock.lock();
     }
     if (stopping_) return;

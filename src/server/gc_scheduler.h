@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -23,8 +24,13 @@ class GcScheduler final : public services::GarbageCollector {
   Status CollectNow() override;
   void Schedule() override;
 
+  // Told how long each collection took (telemetry); set once, before collections run.
+  void SetObserver(std::function<void(std::chrono::nanoseconds)> observer) { observer_ = std::move(observer); }
+
  private:
   void Loop();
+  Result<metadata::GcStats> Run();
+  std::function<void(std::chrono::nanoseconds)> observer_;
 
   metadata::GarbageCollection& gc_;
   std::chrono::milliseconds delay_;

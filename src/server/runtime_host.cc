@@ -37,12 +37,14 @@ Result<std::unique_ptr<RuntimeHost>> RuntimeHost::Start(const Config& config, ev
   h->events_server_ = std::make_unique<ttrpc::Server>(*h->loop_);
   h->events_server_->RegisterUnary<ttrpcevents::ForwardRequest, google::protobuf::Empty>(
       "containerd.services.events.ttrpc.v1.Events", "Forward",
-      [&exchange](const ttrpc::CallContext&, const ttrpcevents::ForwardRequest& req) -> Result<google::protobuf::Empty> {
+      [&exchange, oom_notify = config.oom_notify](const ttrpc::CallContext&,
+                                                   const ttrpcevents::ForwardRequest& req) -> Result<google::protobuf::Empty> {
         // The ttrpc Envelope has the same fields as the gRPC one.
         events::Envelope env;
         if (!env.ParseFromString(req.envelope().SerializeAsString())) {
           return InvalidArgument("cannot decode event envelope");
         }
+        if (!oom_notify && env.topic() == "/tasks/oom") return google::protobuf::Empty();  // --oom-notify=false
         BERTH_RETURN_IF_ERROR(exchange.Forward(env));
         return google::protobuf::Empty();
       });

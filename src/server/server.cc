@@ -18,6 +18,11 @@
 #include "common/logging.h"
 #include "diff/differ.h"
 #include "http/server.h"
+#include "metadata/images.h"
+#include "metadata/namespaces.h"
+#include "rest/api.h"
+#include "telemetry/collector.h"
+#include "telemetry/telemetry.h"
 #include "metrics/endpoint.h"
 #include "metrics/grpc_server_metrics.h"
 #include "content/local_store.h"
@@ -65,7 +70,7 @@ class Services {
  public:
   Services(metadata::Db& db, events::Exchange& exchange, std::unique_ptr<content::LocalStore> local,
            SnapshotterSet snapshotter_set, std::vector<services::PluginInfo> plugins, std::string uuid,
-           runtime::TaskManager& task_manager)
+           runtime::TaskManager& task_manager, int concurrency, control::StartObserver on_start)
       : local_content(std::move(local)),
         snapshotters(std::move(snapshotter_set)),
         gc_core(db, BlobFilesOf(*local_content)),
@@ -77,11 +82,13 @@ class Services {
         introspection(std::move(plugins), std::move(uuid)),
         images(db, exchange, gc),
         leases(db, gc),
-        containers(db, exchange, gc),
+        container_records(db, exchange, [this] { gc.Schedule(); }),
+        containers(container_records),
         snapshots(snapshotters.ByName(), exchange, gc),
         differ(content_store, local_content->root().parent_path() / "tmpmounts"),
         diff(differ),
-        tasks(db, task_manager, snapshotters.ByName()) {
+        task_control(db, task_manager, snapshotters.ByName(), concurrency, std::move(on_start)),
+        tasks(task_control) {
     gc_core.AddSnapshotter(snapshotters.overlay->name(), snapshotters.overlay.get());
     gc_core.AddSnapshotter(snapshotters.native->name(), snapshotters.native.get());
   }
@@ -127,10 +134,12 @@ class Services {
   services::IntrospectionService introspection;
   services::ImagesService images;
   services::LeasesService leases;
+  control::Containers container_records;  // shared by the gRPC service and the REST API
   services::ContainersService containers;
   services::SnapshotsService snapshots;
   diff::Differ differ;  // temporary mounts under <root>/tmpmounts, as containerd's
   services::DiffService diff;
+  control::Tasks task_control;  // shared by the gRPC service and the REST API
   services::TasksService tasks;
 };
 
@@ -233,6 +242,49 @@ Status ChownSocket(const std::filesystem::path& path, int64_t uid, int64_t gid) 
   return Status::Ok();
 }
 
+// What the Prometheus collector reads at scrape time.
+telemetry::CollectorSources CollectorSourcesOf(metadata::Db& db, Services& services, runtime::TaskManager& tasks,
+                                               events::Exchange& exchange) {
+  auto per_namespace = [&db](auto count) {
+    return [&db, count] {
+      std::map<std::string, uint64_t> out;
+      db.View([&](metadata::Tx& tx) -> Status {
+        BERTH_ASSIGN_OR_RETURN(auto namespaces, metadata::namespaces::List(tx));
+        for (const auto& n : namespaces) {
+          auto got = count(tx, n.name);
+          if (got.ok()) out[n.name] = *got;
+        }
+        return Status::Ok();
+      }).ok();
+      return out;
+    };
+  };
+  content::LocalStore* local = services.local_content.get();
+  return telemetry::CollectorSources{
+      .tasks = [&tasks] { return tasks.ListAll(); },
+      .containers = per_namespace([](metadata::Tx& tx, const std::string& ns) -> Result<uint64_t> {
+        BERTH_ASSIGN_OR_RETURN(auto all, metadata::containers::List(tx, ns, {}));
+        return static_cast<uint64_t>(all.size());
+      }),
+      .images = per_namespace([](metadata::Tx& tx, const std::string& ns) -> Result<uint64_t> {
+        BERTH_ASSIGN_OR_RETURN(auto all, metadata::images::List(tx, ns, {}));
+        return static_cast<uint64_t>(all.size());
+      }),
+      .content_bytes =
+          [local] {
+            uint64_t total = 0;
+            local->Walk([&](const content::BlobInfo& info) {
+                   total += static_cast<uint64_t>(info.size);
+                   return Status::Ok();
+                 })
+                .ok();
+            return total;
+          },
+      .events = [&exchange] { return exchange.published(); },
+      .event_subscribers = [&exchange] { return static_cast<uint64_t>(exchange.subscribers()); },
+  };
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Server>> Server::Start(Config config) {
@@ -251,12 +303,17 @@ Result<std::unique_ptr<Server>> Server::Start(Config config) {
   BERTH_ASSIGN_OR_RETURN(s->db_, metadata::Db::Open(c.root / "metadata.db", metadata::Migrations()));
   BERTH_ASSIGN_OR_RETURN(std::string uuid, metadata::ServerUuid(*s->db_));
   s->exchange_ = std::make_unique<events::Exchange>();
+  s->telemetry_ = std::make_unique<telemetry::Telemetry>();
+  s->exchange_->SetObserver([t = s->telemetry_.get()](const events::Envelope& env) { t->ObserveEvent(env); });
   BERTH_ASSIGN_OR_RETURN(auto local_content, content::LocalStore::Open(c.root / "content"));
   BERTH_ASSIGN_OR_RETURN(auto snapshotter_set, SnapshotterSet::Open(*s->db_, c.root));
   BERTH_ASSIGN_OR_RETURN(s->runtime_, RuntimeHost::Start(c, *s->exchange_));
-  s->services_ = std::make_unique<Services>(*s->db_, *s->exchange_, std::move(local_content),
-                                            std::move(snapshotter_set), Plugins(), uuid,
-                                            s->runtime_->tasks());
+  telemetry::Telemetry* tel = s->telemetry_.get();
+  s->services_ = std::make_unique<Services>(
+      *s->db_, *s->exchange_, std::move(local_content), std::move(snapshotter_set), Plugins(), uuid,
+      s->runtime_->tasks(), static_cast<int>(c.concurrency),
+      [tel](const std::string& ns, std::chrono::nanoseconds took) { tel->ObserveStart(ns, took); });
+  s->services_->gc.SetObserver([tel](std::chrono::nanoseconds took) { tel->ObserveGc(took); });
   // Shims that kept their tasks running while berthd was down are connected again; bundles
   // whose container is gone (or whose shim died) are cleaned up.
   metadata::Db* db = s->db_.get();
@@ -283,10 +340,9 @@ Result<std::unique_ptr<Server>> Server::Start(Config config) {
   builder.SetMaxSendMessageSize(static_cast<int>(c.max_send_message_size));
   s->services_->RegisterAll(builder);
   if (!c.metrics_address.empty()) {
-    s->metrics_registry_ = std::make_shared<prometheus::Registry>();
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
     interceptors.push_back(
-        std::make_unique<metrics::GrpcServerMetrics>(*s->metrics_registry_, c.metrics_grpc_histogram));
+        std::make_unique<metrics::GrpcServerMetrics>(*tel->registry(), c.metrics_grpc_histogram));
     builder.experimental().SetInterceptorCreators(std::move(interceptors));
   }
   // The socket is created inside BuildAndStart: a umask makes it 0660 from the first moment.
@@ -307,10 +363,32 @@ Result<std::unique_ptr<Server>> Server::Start(Config config) {
                                                           {.uid = c.debug_uid, .gid = c.debug_gid}));
     log::Info("serving debug", {{"address", c.debug_address}, {"port", s->debug_->port()}});
   }
-  if (s->metrics_registry_) {
-    BERTH_ASSIGN_OR_RETURN(s->metrics_, metrics::Endpoint::Start(c.metrics_address, s->metrics_registry_));
+  runtime::TaskManager* task_manager = &s->runtime_->tasks();
+  events::Exchange* exchange = s->exchange_.get();
+  tel->SetDumpSources(telemetry::DumpSources{
+      .containers = [task_manager] { return static_cast<uint64_t>(task_manager->ListAll().size()); },
+      .events = [exchange] { return exchange->published(); },
+      .event_subscribers = [exchange] { return static_cast<uint64_t>(exchange->subscribers()); },
+  });
+  if (c.metrics_interval.count() > 0) s->dumper_ = std::make_unique<telemetry::Dumper>(*tel, c.metrics_interval);
+  if (!c.metrics_address.empty()) {
+    auto collector = std::make_shared<telemetry::Collector>(*tel, CollectorSourcesOf(*s->db_, *s->services_,
+                                                                                     *task_manager, *exchange));
+    BERTH_ASSIGN_OR_RETURN(s->metrics_, metrics::Endpoint::Start(c.metrics_address, {tel->registry(), collector}));
     log::Info("serving metrics", {{"address", c.metrics_address}, {"path", metrics::kMetricsPath},
                                   {"port", s->metrics_->port()}});
+  }
+  if (!c.rest_address.empty()) {
+    s->rest_api_ = std::make_unique<rest::Api>(s->services_->container_records, s->services_->task_control,
+                                               *s->exchange_);
+    // ":port" is loopback: the REST API runs containers as root, so every interface must be
+    // asked for by name.
+    std::string address = c.rest_address.front() == ':' ? "127.0.0.1" + c.rest_address : c.rest_address;
+    rest::Api* api = s->rest_api_.get();
+    BERTH_ASSIGN_OR_RETURN(
+        s->rest_, http::Server::Start(address, [api](const http::Request& r) { return api->Handle(r); },
+                                      {.uid = c.rest_uid, .gid = c.rest_gid, .workers = 4, .body_limit = 1 << 20}));
+    log::Info("serving REST API v1", {{"address", address}, {"port", s->rest_->port()}});
   }
   log::Info("berthd serving", {{"address", c.address.string()}, {"root", c.root.string()},
                                {"state", c.state.string()}, {"uuid", uuid},
@@ -321,6 +399,7 @@ Result<std::unique_ptr<Server>> Server::Start(Config config) {
 void Server::Shutdown() {
   if (stopped_) return;
   stopped_ = true;
+  rest_.reset();   // its streams end and its handlers finish before the services go
   debug_.reset();  // its socket goes first, like the API's below
   if (grpc_) {
     log::Info("berthd shutting down", {{"address", config_.address.string()}});

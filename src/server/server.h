@@ -20,6 +20,13 @@ class Endpoint;
 namespace berth::http {
 class Server;
 }
+namespace berth::rest {
+class Api;
+}
+namespace berth::telemetry {
+class Telemetry;
+class Dumper;
+}
 
 namespace berth::server {
 
@@ -48,12 +55,14 @@ class Server {
   DirLock state_lock_;
   std::unique_ptr<metadata::Db> db_;
   std::unique_ptr<events::Exchange> exchange_;
+  std::unique_ptr<telemetry::Telemetry> telemetry_;  // fed by the exchange, the task path, the GC
   std::unique_ptr<RuntimeHost> runtime_;  // before services_: the tasks service uses it
   std::unique_ptr<Services> services_;
-  // [metrics] address: the registry outlives the gRPC server, whose interceptors count into it.
-  std::shared_ptr<prometheus::Registry> metrics_registry_;
-  std::unique_ptr<metrics::Endpoint> metrics_;
-  std::unique_ptr<http::Server> debug_;  // [debug] address
+  std::unique_ptr<metrics::Endpoint> metrics_;  // [metrics] address
+  std::unique_ptr<telemetry::Dumper> dumper_;  // the seed's dump every metrics_interval
+  std::unique_ptr<http::Server> debug_;        // [debug] address
+  std::unique_ptr<rest::Api> rest_api_;        // [rest] address
+  std::unique_ptr<http::Server> rest_;
   std::unique_ptr<grpc::Server> grpc_;
   bool stopped_ = false;
 };

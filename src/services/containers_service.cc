@@ -1,7 +1,6 @@
 #include "services/containers_service.h"
 
 #include "common/logging.h"
-#include "github.com/containerd/containerd/api/events/container.pb.h"
 #include "services/grpc_status.h"
 #include "services/request_context.h"
 
@@ -35,25 +34,11 @@ void ContainersService::ToProto(const metadata::Container& c, containersapi::Con
   for (const auto& [name, any] : c.extensions) (*out->mutable_extensions())[name] = any;
 }
 
-void ContainersService::PublishEvent(const std::string& ns, std::string_view topic,
-                                     const google::protobuf::Message& event) {
-  Status st = publisher_.Publish(ns, topic, event);
-  if (!st.ok()) {
-    log::Warn("publish container event",
-              {{"namespace", ns}, {"topic", topic}, {"error", st.ToString()}});
-  }
-}
-
 Result<std::vector<metadata::Container>> ContainersService::ListAll(
     const grpc::ServerContext& ctx, const containersapi::ListContainersRequest& req) {
   BERTH_ASSIGN_OR_RETURN(std::string ns, RequireNamespace(ctx));
   std::vector<std::string> filters(req.filters().begin(), req.filters().end());
-  std::vector<metadata::Container> all;
-  BERTH_RETURN_IF_ERROR(db_.View([&](metadata::Tx& tx) -> Status {
-    BERTH_ASSIGN_OR_RETURN(all, metadata::containers::List(tx, ns, filters));
-    return Status::Ok();
-  }));
-  return all;
+  return containers_.List(ns, filters);
 }
 
 grpc::Status ContainersService::Get(grpc::ServerContext* ctx,
@@ -61,12 +46,10 @@ grpc::Status ContainersService::Get(grpc::ServerContext* ctx,
                                     containersapi::GetContainerResponse* resp) {
   auto ns = RequireNamespace(*ctx);
   if (!ns.ok()) return ToGrpc(ns.status());
-  Status st = db_.View([&](metadata::Tx& tx) -> Status {
-    BERTH_ASSIGN_OR_RETURN(auto c, metadata::containers::Get(tx, *ns, req->id()));
-    ToProto(c, resp->mutable_container());
-    return Status::Ok();
-  });
-  return ToGrpc(st);
+  auto c = containers_.Get(*ns, req->id());
+  if (!c.ok()) return ToGrpc(c.status());
+  ToProto(*c, resp->mutable_container());
+  return grpc::Status::OK;
 }
 
 grpc::Status ContainersService::List(grpc::ServerContext* ctx,
@@ -99,22 +82,9 @@ grpc::Status ContainersService::Create(grpc::ServerContext* ctx,
                                        containersapi::CreateContainerResponse* resp) {
   auto ns = RequireNamespace(*ctx);
   if (!ns.ok()) return ToGrpc(ns.status());
-  metadata::Container created;
-  Status st = db_.Update([&](metadata::Tx& tx) -> Status {
-    BERTH_ASSIGN_OR_RETURN(created, metadata::containers::Create(tx, *ns, FromProto(req->container())));
-    return Status::Ok();
-  });
-  if (!st.ok()) return ToGrpc(st);
-  ToProto(created, resp->mutable_container());
-  log::Info("container created", {{"namespace", *ns}, {"id", created.id},
-                                  {"runtime", created.runtime.name}, {"image", created.image}});
-
-  containerd::events::ContainerCreate event;
-  event.set_id(created.id);
-  event.set_image(created.image);
-  event.mutable_runtime()->set_name(created.runtime.name);
-  if (created.runtime.options) *event.mutable_runtime()->mutable_options() = *created.runtime.options;
-  PublishEvent(*ns, "/containers/create", event);
+  auto created = containers_.Create(*ns, FromProto(req->container()));
+  if (!created.ok()) return ToGrpc(created.status());
+  ToProto(*created, resp->mutable_container());
   return grpc::Status::OK;
 }
 
@@ -128,22 +98,9 @@ grpc::Status ContainersService::Update(grpc::ServerContext* ctx,
   if (req->has_update_mask()) {
     paths.assign(req->update_mask().paths().begin(), req->update_mask().paths().end());
   }
-  metadata::Container updated;
-  Status st = db_.Update([&](metadata::Tx& tx) -> Status {
-    BERTH_ASSIGN_OR_RETURN(
-        updated, metadata::containers::Update(tx, *ns, FromProto(req->container()), paths));
-    return Status::Ok();
-  });
-  if (!st.ok()) return ToGrpc(st);
-  ToProto(updated, resp->mutable_container());
-  log::Info("container updated", {{"namespace", *ns}, {"id", updated.id}});
-
-  containerd::events::ContainerUpdate event;
-  event.set_id(updated.id);
-  event.set_image(updated.image);
-  *event.mutable_labels() = resp->container().labels();
-  event.set_snapshot_key(updated.snapshot_key);
-  PublishEvent(*ns, "/containers/update", event);
+  auto updated = containers_.Update(*ns, FromProto(req->container()), paths);
+  if (!updated.ok()) return ToGrpc(updated.status());
+  ToProto(*updated, resp->mutable_container());
   return grpc::Status::OK;
 }
 
@@ -152,17 +109,7 @@ grpc::Status ContainersService::Delete(grpc::ServerContext* ctx,
                                        google::protobuf::Empty* /*resp*/) {
   auto ns = RequireNamespace(*ctx);
   if (!ns.ok()) return ToGrpc(ns.status());
-  Status st = db_.Update([&](metadata::Tx& tx) {
-    return metadata::containers::Delete(tx, *ns, req->id());
-  });
-  if (!st.ok()) return ToGrpc(st);
-  log::Info("container deleted", {{"namespace", *ns}, {"id", req->id()}});
-
-  containerd::events::ContainerDelete event;
-  event.set_id(req->id());
-  PublishEvent(*ns, "/containers/delete", event);
-  gc_.Schedule();  // its snapshot and image may now be unreferenced
-  return grpc::Status::OK;
+  return ToGrpc(containers_.Delete(*ns, req->id()));
 }
 
 }  // namespace berth::services

@@ -1,13 +1,11 @@
-// containerd.services.containers.v1.Containers over the metadata DB (containerd 1.6's
-// services/containers): events /containers/create|update|delete after commit; ListStream
+// containerd.services.containers.v1.Containers over control::Containers (containerd 1.6's
+// services/containers; shared with the REST API): events /containers/create|update|delete after commit; ListStream
 // sends one container per message, for lists larger than a gRPC message.
 #pragma once
 
-#include "events/exchange.h"
+#include "control/containers.h"
 #include "github.com/containerd/containerd/api/services/containers/v1/containers.grpc.pb.h"
 #include "metadata/containers.h"
-#include "metadata/db.h"
-#include "services/gc_hook.h"
 
 namespace berth::services {
 
@@ -15,8 +13,7 @@ namespace containersapi = containerd::services::containers::v1;
 
 class ContainersService final : public containersapi::Containers::Service {
  public:
-  ContainersService(metadata::Db& db, events::Publisher& publisher, GarbageCollector& gc)
-      : db_(db), publisher_(publisher), gc_(gc) {}
+  explicit ContainersService(control::Containers& containers) : containers_(containers) {}
 
   grpc::Status Get(grpc::ServerContext* ctx, const containersapi::GetContainerRequest* req,
                    containersapi::GetContainerResponse* resp) override;
@@ -38,12 +35,7 @@ class ContainersService final : public containersapi::Containers::Service {
  private:
   Result<std::vector<metadata::Container>> ListAll(const grpc::ServerContext& ctx,
                                                    const containersapi::ListContainersRequest& req);
-  void PublishEvent(const std::string& ns, std::string_view topic,
-                    const google::protobuf::Message& event);
-
-  metadata::Db& db_;
-  events::Publisher& publisher_;
-  GarbageCollector& gc_;
+  control::Containers& containers_;
 };
 
 }  // namespace berth::services

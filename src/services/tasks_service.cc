@@ -4,7 +4,7 @@
 
 #include "common/filters.h"
 #include "common/logging.h"
-#include "metadata/containers.h"
+#include "mount/mount_proto.h"
 #include "services/grpc_status.h"
 #include "services/request_context.h"
 
@@ -27,21 +27,11 @@ void ToProcess(const std::string& id, const containerd::task::v2::StateResponse&
   *out->mutable_exited_at() = st.exited_at();
 }
 
-Result<metadata::Container> GetContainer(metadata::Db& db, const std::string& ns, const std::string& id) {
-  Result<metadata::Container> out = NotFound("container {}", id);
-  BERTH_RETURN_IF_ERROR(db.View([&](metadata::Tx& tx) -> Status {
-    out = metadata::containers::Get(tx, ns, id);
-    return out.status();
-  }));
-  return out;
-}
-
 }  // namespace
 
 Result<std::shared_ptr<runtime::ShimTask>> TasksService::TaskOf(const grpc::ServerContext& ctx,
                                                                 const std::string& id, std::string* ns_out) {
   BERTH_ASSIGN_OR_RETURN(std::string ns, RequireNamespace(ctx));
-  BERTH_RETURN_IF_ERROR(GetContainer(db_, ns, id).status());
   if (ns_out != nullptr) *ns_out = ns;
   return tasks_.Get(ns, id);
 }
@@ -50,61 +40,40 @@ grpc::Status TasksService::Create(grpc::ServerContext* ctx, const tasksapi::Crea
                                   tasksapi::CreateTaskResponse* resp) {
   auto ns = RequireNamespace(*ctx);
   if (!ns.ok()) return ToGrpc(ns.status());
-  auto container = GetContainer(db_, *ns, req->container_id());
-  if (!container.ok()) return ToGrpc(container.status());
   if (req->has_checkpoint() && !req->checkpoint().digest().empty()) {
     return ToGrpc(NotImplemented("restoring a task from a checkpoint"));
   }
-  runtime::CreateTaskOptions opts;
-  opts.runtime = req->runtime_path().empty() ? container->runtime.name : req->runtime_path();
-  opts.runtime_options = container->runtime.options;
-  if (req->has_options()) opts.task_options = req->options();
-  if (!container->spec) return ToGrpc(InvalidArgument("container {} has no spec", container->id));
-  opts.spec_json = container->spec->value();
-  for (const auto& m : req->rootfs()) {
-    opts.rootfs.push_back(mount::Mount{m.type(), m.source(), {m.options().begin(), m.options().end()}});
-  }
-  // No rootfs in the request: the container's own snapshot, if it has one.
-  if (opts.rootfs.empty() && !container->snapshot_key.empty()) {
-    auto it = snapshotters_.find(container->snapshotter);
-    if (it == snapshotters_.end()) {
-      return ToGrpc(InvalidArgument("snapshotter {} of container {} not loaded", container->snapshotter, container->id));
-    }
-    auto mounts = it->second->Mounts(*ns, container->snapshot_key);
-    if (!mounts.ok()) return ToGrpc(mounts.status());
-    opts.rootfs = std::move(*mounts);
-  }
-  opts.stdin_path = req->stdin();
-  opts.stdout_path = req->stdout();
-  opts.stderr_path = req->stderr();
-  opts.terminal = req->terminal();
-  uint32_t pid = 0;
-  auto task = tasks_.Create(*ns, container->id, opts, &pid);
-  if (!task.ok()) {
-    log::Warn("create task", {{"namespace", *ns}, {"id", container->id}, {"error", task.status().ToString()}});
-    return ToGrpc(task.status());
-  }
-  resp->set_container_id(container->id);
-  resp->set_pid(pid);
+  control::TaskRequest task_req;
+  task_req.container_id = req->container_id();
+  task_req.runtime_path = req->runtime_path();
+  if (req->has_options()) task_req.options = req->options();
+  task_req.rootfs = mount::FromProto(req->rootfs());
+  task_req.stdin_path = req->stdin();
+  task_req.stdout_path = req->stdout();
+  task_req.stderr_path = req->stderr();
+  task_req.terminal = req->terminal();
+  auto created = tasks_.Create(*ns, task_req);
+  if (!created.ok()) return ToGrpc(created.status());
+  resp->set_container_id(req->container_id());
+  resp->set_pid(created->pid);
   return grpc::Status::OK;
 }
 
 grpc::Status TasksService::Start(grpc::ServerContext* ctx, const tasksapi::StartRequest* req,
                                  tasksapi::StartResponse* resp) {
-  auto task = TaskOf(*ctx, req->container_id());
-  if (!task.ok()) return ToGrpc(task.status());
-  auto started = (*task)->Start(req->exec_id());
-  if (!started.ok()) return ToGrpc(started.status());
-  resp->set_pid(started->pid());
+  auto ns = RequireNamespace(*ctx);
+  if (!ns.ok()) return ToGrpc(ns.status());
+  auto pid = tasks_.Start(*ns, req->container_id(), req->exec_id());
+  if (!pid.ok()) return ToGrpc(pid.status());
+  resp->set_pid(*pid);
   return grpc::Status::OK;
 }
 
 grpc::Status TasksService::Delete(grpc::ServerContext* ctx, const tasksapi::DeleteTaskRequest* req,
                                   tasksapi::DeleteResponse* resp) {
-  std::string ns;
-  auto task = TaskOf(*ctx, req->container_id(), &ns);
-  if (!task.ok()) return ToGrpc(task.status());
-  auto exit = tasks_.Delete(ns, req->container_id());
+  auto ns = RequireNamespace(*ctx);
+  if (!ns.ok()) return ToGrpc(ns.status());
+  auto exit = tasks_.Delete(*ns, req->container_id());
   if (!exit.ok()) return ToGrpc(exit.status());
   resp->set_pid(exit->pid());
   resp->set_exit_status(exit->exit_status());
@@ -164,8 +133,8 @@ grpc::Status TasksService::Kill(grpc::ServerContext* ctx, const tasksapi::KillRe
 grpc::Status TasksService::Exec(grpc::ServerContext* ctx, const tasksapi::ExecProcessRequest* req,
                                 google::protobuf::Empty*) {
   if (req->exec_id().empty()) return ToGrpc(InvalidArgument("exec id cannot be empty"));
-  auto task = TaskOf(*ctx, req->container_id());
-  if (!task.ok()) return ToGrpc(task.status());
+  auto ns = RequireNamespace(*ctx);
+  if (!ns.ok()) return ToGrpc(ns.status());
   containerd::task::v2::ExecProcessRequest shim_req;
   shim_req.set_id(req->container_id());
   shim_req.set_exec_id(req->exec_id());
@@ -174,7 +143,7 @@ grpc::Status TasksService::Exec(grpc::ServerContext* ctx, const tasksapi::ExecPr
   shim_req.set_stdout(req->stdout());
   shim_req.set_stderr(req->stderr());
   if (req->has_spec()) *shim_req.mutable_spec() = req->spec();
-  return ToGrpc((*task)->Exec(shim_req));
+  return ToGrpc(tasks_.Exec(*ns, req->container_id(), shim_req));
 }
 
 grpc::Status TasksService::ResizePty(grpc::ServerContext* ctx, const tasksapi::ResizePtyRequest* req,

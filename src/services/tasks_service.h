@@ -1,15 +1,13 @@
 // containerd.services.tasks.v1.Tasks (containerd 1.6's services/tasks/local.go) over the
-// runtime's TaskManager: the container's record (spec, runtime, snapshot) comes from the
-// metadata DB, the process work is the shim's. Checkpoint answers NotImplemented for now.
+// control::Tasks (shared with the REST API): the container's record (spec, runtime, snapshot)
+// comes from the metadata DB, the process work is the shim's. Checkpoint answers NotImplemented for now.
 #pragma once
 
 #include <map>
 #include <string>
 
 #include "github.com/containerd/containerd/api/services/tasks/v1/tasks.grpc.pb.h"
-#include "metadata/db.h"
-#include "runtime/task_manager.h"
-#include "snapshots/snapshotter.h"
+#include "control/tasks.h"
 
 namespace berth::services {
 
@@ -17,10 +15,7 @@ namespace tasksapi = containerd::services::tasks::v1;
 
 class TasksService final : public tasksapi::Tasks::Service {
  public:
-  using Snapshotters = std::map<std::string, snapshots::Snapshotter*, std::less<>>;
-
-  TasksService(metadata::Db& db, runtime::TaskManager& tasks, Snapshotters snapshotters)
-      : db_(db), tasks_(tasks), snapshotters_(std::move(snapshotters)) {}
+  explicit TasksService(control::Tasks& tasks) : tasks_(tasks) {}
 
   grpc::Status Create(grpc::ServerContext* ctx, const tasksapi::CreateTaskRequest* req,
                       tasksapi::CreateTaskResponse* resp) override;
@@ -62,9 +57,7 @@ class TasksService final : public tasksapi::Tasks::Service {
   Result<std::shared_ptr<runtime::ShimTask>> TaskOf(const grpc::ServerContext& ctx, const std::string& id,
                                                     std::string* ns = nullptr);
 
-  metadata::Db& db_;
-  runtime::TaskManager& tasks_;
-  Snapshotters snapshotters_;
+  control::Tasks& tasks_;
 };
 
 }  // namespace berth::services

@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "berth/duration.h"
+#include "common/duration.h"
 
 namespace berth::cli {
 namespace {
@@ -62,6 +62,18 @@ TEST(ClientOutputTest, ParseDurationGoStyle) {
   EXPECT_EQ(ParseDuration("2us").value(), 2us);
   EXPECT_EQ(ParseDuration("0").value(), 0s);
   EXPECT_EQ(ParseDuration("10").value(), 10s);  // bare number: seconds
+}
+
+TEST(ClientOutputTest, FormatDurationAsGoAndBack) {
+  EXPECT_EQ(FormatDuration(60s), "1m0s");
+  EXPECT_EQ(FormatDuration(90min), "1h30m0s");
+  EXPECT_EQ(FormatDuration(1500ms), "1.5s");
+  EXPECT_EQ(FormatDuration(500ms), "500ms");
+  EXPECT_EQ(FormatDuration(0s), "0s");
+  EXPECT_EQ(FormatDuration(2us), "2us");
+  for (auto d : {std::chrono::nanoseconds(61s), std::chrono::nanoseconds(1500ms), std::chrono::nanoseconds(3h)}) {
+    EXPECT_EQ(ParseDuration(FormatDuration(d)).value(), d);
+  }
 }
 
 TEST(ClientOutputTest, ParseDurationRejectsNonsense) {

@@ -241,5 +241,36 @@ TEST(ConfigTest, ValidateCatchesBadValues) {
   EXPECT_TRUE(c.root.is_absolute());
 }
 
+TEST(ConfigTest, TheSeedsKeysAndTheRestAddress) {
+  auto c = ParseConfig(R"(
+concurrency = 4
+metrics_interval = "5s"
+oom_notify = false
+[rest]
+  address = "127.0.0.1:8888"
+)", "seed.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->concurrency, 4);
+  EXPECT_EQ(c->metrics_interval, std::chrono::seconds(5));
+  EXPECT_FALSE(c->oom_notify);
+  EXPECT_EQ(c->rest_address, "127.0.0.1:8888");
+  EXPECT_EQ(Config{}.concurrency, 10);  // the seed's default
+  EXPECT_EQ(Config{}.metrics_interval, std::chrono::minutes(1));
+  EXPECT_TRUE(Config{}.oom_notify);
+  auto back = ParseConfig(ToToml(*c), "dump");
+  ASSERT_TRUE(back.ok()) << back.status().ToString() << ToToml(*c);
+  EXPECT_EQ(back->metrics_interval, std::chrono::seconds(5));
+  EXPECT_EQ(back->rest_address, "127.0.0.1:8888");
+  EXPECT_FALSE(back->oom_notify);
+
+  auto bad = ParseConfig("metrics_interval = \"soon\"\n", "bad.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("metrics_interval"), std::string::npos);
+  EXPECT_FALSE(ParseConfig("concurrency = \"ten\"\n", "bad.toml").ok());
+  Config negative;
+  negative.concurrency = -1;
+  EXPECT_NE(Validate(negative).message().find("concurrency"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace berth::server

@@ -9,13 +9,13 @@ namespace {
 TEST(MetricsEndpointTest, AddressMustBeHostColonPort) {
   auto registry = std::make_shared<prometheus::Registry>();
   for (const char* bad : {"", "/run/metrics.sock", "127.0.0.1", "127.0.0.1:", "127.0.0.1:http"}) {
-    auto e = Endpoint::Start(bad, registry);
+    auto e = Endpoint::Start(bad, {registry});
     EXPECT_TRUE(e.status().Is(Errc::kInvalidArgument)) << bad << ": " << e.status().ToString();
   }
 }
 
 TEST(MetricsEndpointTest, PortZeroPicksAFreePort) {
-  auto e = Endpoint::Start("127.0.0.1:0", std::make_shared<prometheus::Registry>());
+  auto e = Endpoint::Start("127.0.0.1:0", {std::make_shared<prometheus::Registry>()});
   ASSERT_TRUE(e.ok()) << e.status().ToString();
   EXPECT_GT((*e)->port(), 0);
 }

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <atomic>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -94,15 +95,15 @@ TEST_F(HttpServerTest, StopRemovesTheSocket) {
 }
 
 TEST(HttpServerStartTest, AddressesAndStaleSockets) {
-  EXPECT_TRUE(Server::Start("nonsense", {}, {}).status().Is(Errc::kInvalidArgument));
-  auto tcp = Server::Start("127.0.0.1:0", {}, {});
+  EXPECT_TRUE(Server::Start("nonsense", Routes{}, {}).status().Is(Errc::kInvalidArgument));
+  auto tcp = Server::Start("127.0.0.1:0", Routes{}, {});
   ASSERT_TRUE(tcp.ok()) << tcp.status().ToString();
   EXPECT_GT((*tcp)->port(), 0);
 
   char t[] = "/tmp/berth-http-XXXXXX";
   fs::path dir = ::mkdtemp(t);
   std::ofstream(dir / "file") << "not a socket";
-  EXPECT_TRUE(Server::Start((dir / "file").string(), {}, {}).status().Is(Errc::kInvalidArgument));
+  EXPECT_TRUE(Server::Start((dir / "file").string(), Routes{}, {}).status().Is(Errc::kInvalidArgument));
   {
     // What a crashed daemon leaves: a socket file nobody listens on.
     int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -112,9 +113,113 @@ TEST(HttpServerStartTest, AddressesAndStaleSockets) {
     ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
     ::close(fd);
   }
-  auto second = Server::Start((dir / "s").string(), {}, {});
+  auto second = Server::Start((dir / "s").string(), Routes{}, {});
   EXPECT_TRUE(second.ok()) << "a stale socket is replaced: " << second.status().ToString();
   fs::remove_all(dir);
+}
+
+// A handler for every request (the REST API's way): methods, bodies, queries, worker threads,
+// streamed answers.
+class HttpHandlerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char t[] = "/tmp/berth-http-XXXXXX";
+    dir_ = ::mkdtemp(t);
+    sock_ = dir_ / "s.sock";
+    Handler handler = [this](const Request& r) -> Response {
+      if (r.path == "/slow") {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+        return TextResponse(200, "slow\n");
+      }
+      if (r.path == "/stream") {
+        Response resp{200, "application/json", "", {}};
+        resp.stream = [this](Stream& out) {
+          for (int i = 0; i < 3; ++i) out.Write("{\"n\":" + std::to_string(i) + "}\n");
+          while (!out.closed()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          stream_ended_ = true;
+        };
+        return resp;
+      }
+      return TextResponse(200, r.method + " " + r.path + " q=" + r.QueryParam("namespace", "default") + " body=" +
+                                   r.body + "\n");
+    };
+    auto s = Server::Start(sock_.string(), handler, {.workers = 2, .body_limit = 1024});
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    server_ = std::move(*s);
+  }
+  void TearDown() override {
+    server_.reset();
+    fs::remove_all(dir_);
+  }
+  fs::path dir_, sock_;
+  std::unique_ptr<Server> server_;
+  std::atomic<bool> stream_ended_{false};
+};
+
+TEST_F(HttpHandlerTest, MethodsBodiesAndQueries) {
+  std::string r = Exchange(sock_, "PATCH /containers/x?namespace=a%2Fb&x=1 HTTP/1.1\r\nHost: d\r\n"
+                                  "Content-Length: 5\r\n\r\nhello");
+  EXPECT_NE(r.find("PATCH /containers/x q=a/b body=hello"), std::string::npos) << r;
+  std::string big = "POST /x HTTP/1.1\r\nHost: d\r\nContent-Length: 2000\r\n\r\n" + std::string(2000, 'x');
+  EXPECT_NE(Exchange(sock_, big).find("413"), std::string::npos);
+}
+
+TEST_F(HttpHandlerTest, ASlowHandlerDoesNotHoldOthersUp) {
+  std::thread slow([&] { Exchange(sock_, "GET /slow HTTP/1.1\r\nHost: d\r\n\r\n"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_NE(Exchange(sock_, "GET /quick HTTP/1.1\r\nHost: d\r\n\r\n").find("200 OK"), std::string::npos);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1000));
+  slow.join();
+}
+
+TEST_F(HttpHandlerTest, StreamsChunksUntilTheClientHangsUp) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, sock_.c_str(), sizeof(addr.sun_path) - 1);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  std::string req = "GET /stream HTTP/1.1\r\nHost: d\r\n\r\n";
+  ASSERT_EQ(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+  std::string got;
+  char buf[4096];
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (got.find("{\"n\":2}") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  EXPECT_NE(got.find("Transfer-Encoding: chunked"), std::string::npos) << got;
+  EXPECT_NE(got.find("{\"n\":0}"), std::string::npos) << got;
+  EXPECT_NE(got.find("{\"n\":2}"), std::string::npos) << got;
+  ::close(fd);  // the producer notices and returns
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!stream_ended_ && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(stream_ended_);
+}
+
+TEST_F(HttpHandlerTest, StoppingTheServerEndsOpenStreams) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, sock_.c_str(), sizeof(addr.sun_path) - 1);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  std::string req = "GET /stream HTTP/1.1\r\nHost: d\r\n\r\n";
+  ASSERT_EQ(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+  std::string got;
+  char buf[256];
+  while (got.find("{\"n\":0}") == std::string::npos) {  // the producer runs
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    ASSERT_GT(n, 0);
+    got.append(buf, static_cast<size_t>(n));
+  }
+  auto start = std::chrono::steady_clock::now();
+  server_.reset();  // joins the producer: it must see closed()
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+  EXPECT_TRUE(stream_ended_);
+  ::close(fd);
 }
 
 }  // namespace

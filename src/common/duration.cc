@@ -1,10 +1,10 @@
-#include "berth/duration.h"
+#include "common/duration.h"
 
 #include <cmath>
 #include <cstdlib>
 #include <string>
 
-namespace berth::cli {
+namespace berth {
 namespace {
 
 // Nanoseconds per unit, or 0 for an unknown unit.
@@ -57,4 +57,31 @@ Result<std::chrono::nanoseconds> ParseDuration(std::string_view text) {
   return std::chrono::nanoseconds(std::llround(total));
 }
 
-}  // namespace berth::cli
+std::string FormatDuration(std::chrono::nanoseconds d) {
+  int64_t ns = d.count();
+  std::string sign = ns < 0 ? "-" : "";
+  if (ns < 0) ns = -ns;
+  if (ns == 0) return "0s";
+  // A whole number plus its fraction without trailing zeros: 1500 ms -> "1.5".
+  auto fixed = [](int64_t value, int64_t unit) {
+    std::string out = std::to_string(value / unit);
+    int64_t frac = value % unit;
+    if (frac == 0) return out;
+    std::string digits = std::to_string(unit + frac).substr(1);  // zero-padded
+    while (!digits.empty() && digits.back() == '0') digits.pop_back();
+    return out + "." + digits;
+  };
+  if (ns < 1000) return sign + std::to_string(ns) + "ns";
+  if (ns < 1000000) return sign + fixed(ns, 1000) + "us";
+  if (ns < 1000000000) return sign + fixed(ns, 1000000) + "ms";
+  int64_t hours = ns / 3600000000000LL;
+  ns %= 3600000000000LL;
+  int64_t minutes = ns / 60000000000LL;
+  ns %= 60000000000LL;
+  std::string out = sign;
+  if (hours > 0) out += std::to_string(hours) + "h";
+  if (hours > 0 || minutes > 0) out += std::to_string(minutes) + "m";
+  return out + fixed(ns, 1000000000) + "s";
+}
+
+}  // namespace berth

@@ -1,0 +1,61 @@
+// The REST API v1 of containerd 0.0.x, a second front-end beside the gRPC services: containers
+// run from OCI bundles on disk, through the same control::Containers/control::Tasks (so the
+// same shims, the same events, and `ctr task ls` shows them). Routes, bodies and answers are the
+// seed's (api/v1/server.go): POST/PATCH/DELETE /containers/{id}, PUT /containers/{id}/process
+// (and /processes), POST /containers/{id}/process/{pid}, the checkpoint routes, GET /state and
+// the streaming GET /events. `?namespace=` picks the namespace (default "default"). Errors are
+// JSON {"error": ...} with 400/404/405/409/413/500/501/503.
+//
+// Thread-safety: Handle may run on several threads at once.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "control/containers.h"
+#include "control/tasks.h"
+#include "events/exchange.h"
+#include "http/server.h"
+#include "rest/json_codec.h"
+
+namespace berth::rest {
+
+// The label that keeps a REST container's bundle path (what /state answers as bundlePath).
+inline constexpr const char* kBundleLabel = "io.berth.rest.bundle";
+
+class Api {
+ public:
+  Api(control::Containers& containers, control::Tasks& tasks, events::Exchange& exchange)
+      : containers_(containers), tasks_(tasks), exchange_(exchange) {}
+
+  http::Response Handle(const http::Request& req);
+
+ private:
+  http::Response StartContainer(const std::string& ns, const std::string& id, const http::Request& req);
+  http::Response UpdateContainer(const std::string& ns, const std::string& id, const http::Request& req);
+  http::Response DeleteContainer(const std::string& ns, const std::string& id);
+  http::Response AddProcess(const std::string& ns, const std::string& id, const http::Request& req);
+  http::Response SignalProcess(const std::string& ns, const std::string& id, const std::string& pid,
+                               const http::Request& req);
+  http::Response ListCheckpoints(const std::string& ns, const std::string& id);
+  http::Response CheckpointChange(const std::string& ns, const std::string& id, const std::string& name,
+                                  const http::Request& req);
+  http::Response State(const std::string& ns);
+  http::Response Events(const std::string& ns);
+
+  // A container with a task, as /state shows it.
+  Result<ContainerView> View(const std::string& ns, const metadata::Container& c);
+
+  control::Containers& containers_;
+  control::Tasks& tasks_;
+  events::Exchange& exchange_;
+
+  // Exec processes started here: their OCI process (the shim knows pids, not args). Keyed
+  // "ns/id/exec".
+  std::mutex mu_;
+  std::map<std::string, Process> execs_;
+  uint64_t next_exec_ = 0;
+};
+
+}  // namespace berth::rest

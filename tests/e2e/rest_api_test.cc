@@ -1,0 +1,280 @@
+// The REST API v1 of containerd 0.0.x (berthd --rest-address): the seed README's curl commands
+// against a real bundle (made by `berth bundle create`), their answers in the seed's JSON shapes,
+// the same containers seen through the gRPC API by the real ctr, the /events stream, clear JSON
+// errors with the right codes, and nothing left behind after DELETE.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "harness.h"
+#include "registry.h"
+
+namespace berth::e2e {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using nlohmann::json;
+
+std::string Id(const std::string& name) { return name + "-" + std::to_string(::getpid()); }
+
+struct HttpResult {
+  int code = 0;
+  std::string body;
+};
+
+class RestApiE2E : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    suite_dir_ = new TempDir();
+    auto layout = BuildTestImage(suite_dir_->path() / "img", {.tag = "v1", .layers = 1});
+    ASSERT_FALSE(layout.empty());
+    registry_ = TestRegistry::Start(suite_dir_->path() / "registry").release();
+    ASSERT_NE(registry_, nullptr);
+    ASSERT_TRUE(registry_->Push(layout, "v1", "busybox:v1"));
+  }
+  static void TearDownTestSuite() {
+    delete registry_;
+    registry_ = nullptr;
+    delete suite_dir_;
+    suite_dir_ = nullptr;
+  }
+
+  void SetUp() override {
+    dir_ = std::make_unique<TempDir>();
+    daemon_ = std::make_unique<Berthd>(dir_->path() / "d",
+                                       std::vector<std::string>{"--rest-address", "127.0.0.1:0", "--metrics-interval", "0"});
+    std::smatch m;
+    std::string log = daemon_->Log();
+    ASSERT_TRUE(std::regex_search(log, m, std::regex("msg=\"serving REST API v1\".* port=([0-9]+)"))) << log;
+    base_ = "127.0.0.1:" + m[1].str();
+    image_ = registry_->Ref("busybox:v1");
+    auto pulled = daemon_->Ctr({"images", "pull", "--plain-http", image_}, std::chrono::seconds(120));
+    ASSERT_EQ(pulled.exit_code, 0) << Describe(pulled);
+    // The seed's bundle: /containers/redis, here under the test's dir.
+    bundle_ = dir_->path() / "containers" / "redis";
+    auto made = daemon_->Berth({"bundle", "create", image_, bundle_.string(), "--", "sleep", "100000"});
+    ASSERT_EQ(made.exit_code, 0) << Describe(made);
+  }
+  void TearDown() override {
+    if (daemon_) {
+      for (const auto& id : {Id("redis"), Id("second")}) Curl("DELETE", "/containers/" + id);
+      EXPECT_EQ(daemon_->Stop(), 0) << daemon_->Log();
+      EXPECT_THAT(ProcessesMentioning(daemon_->socket().string()), ::testing::IsEmpty());
+      EXPECT_THAT(RemoveNamespaceCgroups("default"), ::testing::IsEmpty());
+    }
+  }
+
+  // curl -X METHOD localhost:PORT/PATH -d BODY: the status and the body.
+  HttpResult Curl(const std::string& method, const std::string& path, const std::string& body = "",
+                  std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {"curl", "-sS", "--noproxy", "*", "-m", "30", "-X", method, "-o", "-", "-w",
+                                     "\n%{http_code}"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    if (!body.empty()) {
+      argv.push_back("-d");
+      argv.push_back(body);
+    }
+    argv.push_back(base_ + path);
+    auto r = e2e::Run(argv);
+    HttpResult out;
+    size_t nl = r.out.rfind('\n');
+    if (nl != std::string::npos) {
+      out.code = std::atoi(r.out.c_str() + nl + 1);
+      out.body = r.out.substr(0, nl);
+    }
+    return out;
+  }
+  json State() {
+    auto r = Curl("GET", "/state");
+    EXPECT_EQ(r.code, 200) << r.body;
+    return json::parse(r.body, nullptr, false);
+  }
+  std::string StartBody() const { return R"({"bundlePath": ")" + bundle_.string() + R"("})"; }
+
+  static TempDir* suite_dir_;
+  static TestRegistry* registry_;
+  std::unique_ptr<TempDir> dir_;
+  std::unique_ptr<Berthd> daemon_;
+  std::string base_, image_;
+  fs::path bundle_;
+};
+
+TempDir* RestApiE2E::suite_dir_ = nullptr;
+TestRegistry* RestApiE2E::registry_ = nullptr;
+
+TEST_F(RestApiE2E, TheSeedsCurlCommands) {
+  const std::string id = Id("redis");
+  ASSERT_TRUE(fs::exists(bundle_ / "config.json"));
+  ASSERT_TRUE(fs::exists(bundle_ / "rootfs" / "bin" / "sh"));
+
+  // The event stream, open before anything happens: curl -N localhost:8888/events
+  BackgroundProcess events({"curl", "-sS", "-N", "--noproxy", "*", base_ + "/events"}, dir_->path() / "events.out");
+
+  // Start a container.
+  auto started = Curl("POST", "/containers/" + id, StartBody());
+  ASSERT_EQ(started.code, 201) << started.body << daemon_->Log();
+  json c = json::parse(started.body);
+  EXPECT_EQ(c["id"], id);
+  EXPECT_EQ(c["bundlePath"], bundle_.string());
+  EXPECT_EQ(c["state"]["status"], "running");
+  ASSERT_EQ(c["processes"].size(), 1u);
+  int init_pid = c["processes"][0]["pid"];
+  EXPECT_GT(init_pid, 0);
+  EXPECT_EQ(c["processes"][0]["args"], json({"sleep", "100000"}));
+
+  // The same container through containerd's API.
+  auto tasks = daemon_->Ctr({"task", "ls"});
+  EXPECT_THAT(tasks.out, HasSubstr(id));
+  EXPECT_THAT(tasks.out, HasSubstr("RUNNING"));
+  EXPECT_THAT(daemon_->Ctr({"containers", "ls"}).out, HasSubstr(id));
+
+  // Add a process (both spellings of the route).
+  auto exec = Curl("PUT", "/containers/" + id + "/process",
+                   R"({"user": {"gid": 0, "uid": 0}, "args": ["sh", "-c", "sleep 100"],
+                       "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"]})");
+  ASSERT_EQ(exec.code, 200) << exec.body;
+  json p = json::parse(exec.body);
+  int exec_pid = p["pid"];
+  EXPECT_GT(exec_pid, 0);
+  EXPECT_EQ(p["args"][2], "sleep 100");
+  EXPECT_EQ(p["user"]["uid"], 0);
+  auto exec2 = Curl("PUT", "/containers/" + id + "/processes", R"({"args": ["sleep", "100"]})");
+  ASSERT_EQ(exec2.code, 200) << exec2.body;
+
+  // State: the seed's shape.
+  json st = State();
+  ASSERT_EQ(st["containers"].size(), 1u) << st.dump(2);
+  EXPECT_EQ(st["containers"][0]["id"], id);
+  EXPECT_EQ(st["containers"][0]["bundlePath"], bundle_.string());
+  EXPECT_EQ(st["containers"][0]["state"]["status"], "running");
+  EXPECT_EQ(st["containers"][0]["processes"].size(), 3u) << st.dump(2);
+  EXPECT_GT(st["machine"]["cpus"].get<int>(), 0);
+  EXPECT_GT(st["machine"]["memory"].get<int64_t>(), 0);
+  bool exec_listed = false;
+  for (const auto& proc : st["containers"][0]["processes"]) {
+    if (proc["pid"] == exec_pid) exec_listed = proc["args"][2] == "sleep 100";
+  }
+  EXPECT_TRUE(exec_listed) << st.dump(2);
+
+  // Pause and resume.
+  EXPECT_EQ(Curl("PATCH", "/containers/" + id, R"({"status": "paused"})").code, 200);
+  EXPECT_EQ(State()["containers"][0]["state"]["status"], "paused");
+  EXPECT_THAT(daemon_->Ctr({"task", "ls"}).out, HasSubstr("PAUSED"));
+  EXPECT_EQ(Curl("PATCH", "/containers/" + id, R"({"status": "running"})").code, 200);
+  EXPECT_EQ(State()["containers"][0]["state"]["status"], "running");
+
+  // Signal one process of the container.
+  EXPECT_EQ(Curl("POST", "/containers/" + id + "/process/" + std::to_string(exec_pid), R"({"signal": 15})").code, 200);
+  EXPECT_TRUE(WaitUntil([&] { return State()["containers"][0]["processes"].size() == 2u; }));
+
+  // Signal the main process: the container exits, the stream shows it.
+  EXPECT_EQ(Curl("PATCH", "/containers/" + id, R"({"signal": 9})").code, 200);
+  // {"id":...,"pid":N,"status":137,"timestamp":...,"type":"exit"} for the init process.
+  ASSERT_TRUE(events.WaitForOutput("\"pid\":" + std::to_string(init_pid) + ",\"status\":137", std::chrono::seconds(10)))
+      << events.Output();
+  bool found = false;
+  std::istringstream lines(events.Output());
+  for (std::string line; std::getline(lines, line);) {
+    json e = json::parse(line, nullptr, false);
+    ASSERT_FALSE(e.is_discarded()) << line;
+    if (e["type"] == "exit" && e["id"] == id && e["pid"] == init_pid) {
+      found = true;
+      EXPECT_EQ(e["status"], 137);
+      EXPECT_TRUE(e.contains("timestamp"));
+    }
+  }
+  EXPECT_TRUE(found) << events.Output();
+  EXPECT_THAT(events.Output(), HasSubstr("\"type\":\"start-container\""));
+  EXPECT_TRUE(WaitUntil([&] { return State()["containers"][0]["state"]["status"] == "stopped"; }));
+
+  // Delete: task and container gone, for ctr too.
+  auto del = Curl("DELETE", "/containers/" + id);
+  EXPECT_EQ(del.code, 200) << del.body;
+  EXPECT_EQ(State()["containers"].size(), 0u);
+  EXPECT_THAT(daemon_->Ctr({"containers", "ls", "-q"}).out, ::testing::Not(HasSubstr(id)));
+  events.Stop();
+}
+
+TEST_F(RestApiE2E, ErrorsAreJsonWithTheRightCodes) {
+  const std::string id = Id("redis");
+  auto error_of = [](const HttpResult& r) {
+    json e = json::parse(r.body, nullptr, false);
+    return e.is_object() && e.contains("error") ? e["error"].get<std::string>() : "<not json: " + r.body + ">";
+  };
+  auto bad_json = Curl("POST", "/containers/" + id, R"({"bundlePath": )");
+  EXPECT_EQ(bad_json.code, 400);
+  EXPECT_THAT(error_of(bad_json), HasSubstr("JSON"));
+  EXPECT_EQ(Curl("POST", "/containers/" + id, R"({"bundlePath": 7})").code, 400);
+  EXPECT_EQ(Curl("POST", "/containers/" + id, R"({})").code, 400);
+  EXPECT_EQ(Curl("POST", "/containers/" + id, R"({"bundlePath": "relative/path"})").code, 400);
+  auto missing = Curl("POST", "/containers/" + id, R"({"bundlePath": "/no/such/bundle"})");
+  EXPECT_EQ(missing.code, 404);
+  EXPECT_THAT(error_of(missing), HasSubstr("bundle not found"));
+  EXPECT_EQ(Curl("POST", "/containers/..", StartBody(), {"--path-as-is"}).code, 400);
+  EXPECT_EQ(Curl("POST", "/containers/a%2F..%2Fb", StartBody()).code, 400);
+  EXPECT_EQ(Curl("GET", "/containers/" + id).code, 405);
+  EXPECT_EQ(Curl("GET", "/nothing/here").code, 404);
+  EXPECT_EQ(Curl("PATCH", "/containers/" + id, R"({"status": "paused"})").code, 404);
+  EXPECT_EQ(Curl("DELETE", "/containers/" + id).code, 404);
+  EXPECT_EQ(Curl("GET", "/state?namespace=bad/ns").code, 400);
+
+  ASSERT_EQ(Curl("POST", "/containers/" + id, StartBody()).code, 201);
+  auto again = Curl("POST", "/containers/" + id, StartBody());
+  EXPECT_EQ(again.code, 409);
+  EXPECT_THAT(error_of(again), HasSubstr("already exists"));
+  EXPECT_EQ(Curl("PATCH", "/containers/" + id, R"({"status": "frozen"})").code, 400);
+  EXPECT_EQ(Curl("PATCH", "/containers/" + id, R"({"signal": "KILL"})").code, 400);
+  EXPECT_EQ(Curl("POST", "/containers/" + id + "/process/notapid", R"({"signal": 15})").code, 400);
+  EXPECT_EQ(Curl("POST", "/containers/" + id + "/process/999999", R"({"signal": 15})").code, 404);
+  EXPECT_EQ(Curl("PUT", "/containers/" + id + "/process", R"({"args": []})").code, 400);
+  // Checkpoints: the list is there (empty); making one needs criu.
+  auto list = Curl("GET", "/containers/" + id + "/checkpoint");
+  EXPECT_EQ(list.code, 200);
+  EXPECT_EQ(json::parse(list.body), json::array());
+  EXPECT_EQ(Curl("POST", "/containers/" + id + "/checkpoint/test1", R"({"exit": false})").code, 501);
+  EXPECT_EQ(Curl("DELETE", "/containers/" + id + "/checkpoint/test1").code, 404);
+  EXPECT_EQ(Curl("GET", "/containers/nosuch/checkpoint").code, 404);
+  // A body over the limit.
+  fs::path big = dir_->path() / "big.json";
+  {
+    std::ofstream out(big);
+    out << "{\"bundlePath\": \"" << std::string(2 << 20, 'x') << "\"}";
+  }
+  EXPECT_EQ(Curl("POST", "/containers/" + Id("second"), "@" + big.string()).code, 413);
+  // None of it changed anything: one container, still running.
+  json st = State();
+  ASSERT_EQ(st["containers"].size(), 1u) << st.dump(2);
+  EXPECT_EQ(st["containers"][0]["state"]["status"], "running");
+  EXPECT_EQ(daemon_->Ctr({"containers", "ls", "-q"}).out, id + "\n");
+}
+
+TEST_F(RestApiE2E, AFailedStartLeavesNothingAndNamespacesAreSeparate) {
+  // A bundle whose process cannot start: 4xx/5xx, and no container record or task remains.
+  fs::path broken = dir_->path() / "broken";
+  auto made = daemon_->Berth({"bundle", "create", image_, broken.string(), "--", "/no/such/binary"});
+  ASSERT_EQ(made.exit_code, 0) << Describe(made);
+  auto r = Curl("POST", "/containers/" + Id("second"), R"({"bundlePath": ")" + broken.string() + R"("})");
+  EXPECT_GE(r.code, 400) << r.body;
+  EXPECT_EQ(daemon_->Ctr({"containers", "ls", "-q"}).out, "");
+  EXPECT_EQ(State()["containers"].size(), 0u);
+
+  // ?namespace= picks the namespace: ctr sees it there, not in default.
+  auto other = Curl("POST", "/containers/" + Id("redis") + "?namespace=rest", StartBody());
+  ASSERT_EQ(other.code, 201) << other.body;
+  EXPECT_EQ(State()["containers"].size(), 0u);
+  EXPECT_THAT(daemon_->Ctr({"-n", "rest", "task", "ls"}).out, HasSubstr(Id("redis")));
+  EXPECT_EQ(Curl("DELETE", "/containers/" + Id("redis") + "?namespace=rest").code, 200);
+  EXPECT_THAT(RemoveNamespaceCgroups("rest"), ::testing::IsEmpty());
+}
+
+}  // namespace
+}  // namespace berth::e2e
