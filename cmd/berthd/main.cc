@@ -38,6 +38,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version,-v", "berthd " + version, "print the version");
   app.set_help_flag("--help,-h", "show help");
   app.formatter(std::make_shared<berthd::SeedHelpFormatter>("High performance container daemon", version));
+  // A flag given twice (or under two of its names) takes the last, as Go's flag package does.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   std::string config_path;
   std::optional<std::string> root, state, address, log_level, instance_id, rest_address, metrics_interval;
   std::optional<int64_t> concurrency;
