@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # Start-rate benchmark: N containers running `sleep 100000` started concurrently (P at a time)
-# into berthd and into containerd 1.6, in the same run, with runc and with crun, by two clients:
+# into berthd and into containerd 1.6, in the same run, with runc and with crun, by the clients:
 #   ctr   one `/usr/bin/ctr run -d IMAGE ID sleep 100000` process per container, P at a time
 #         (what a user sees; each ctr costs ~40-50 ms of Go start-up, the same for both daemons);
 #   load  BUILD_DIR/bench/berth-start-load: one long-lived client (one gRPC channel) with P
 #         threads, each start = container (spec + snapshot) + task with null IO + start, as
-#         `berth run -d` does (what the daemon can do; bench/start_load.cc).
+#         `berth run -d` does (what the daemon can do; bench/start_load.cc);
+#   rest  berthd only (containerd 1.6 has no REST API): one curl process, P transfers at a time,
+#         each `POST /containers/ID?namespace=bench {"bundlePath": B}` of berthd's REST API v1
+#         (--rest-address), which answers 201 once the task is running. B is one bundle made
+#         once by `berth bundle create` (config.json + a copied rootfs), shared by every
+#         container: no per-start snapshot or mount. Compared with berthd's `load` row, which
+#         `--client rest` adds when it is not selected.
 # Prints, per client, daemon and runtime, the per-container start latency
-# (count/min/median/p95/p99/max, ms) and containers/s (N / wall time of the whole batch), and
-# per client and runtime the ratios berthd vs containerd.
+# (count/min/median/p95/p99/max, ms) and containers/s (N / wall time of the whole batch), per
+# client and runtime the ratios berthd vs containerd, and per runtime rest vs load on berthd.
 #
 # Usage:
 #   bench/start-rate.sh [BUILD_DIR] [options]      (make bench-start builds and passes build/release)
@@ -16,10 +22,14 @@
 #   BUILD_DIR            where berthd, berth-shim and bench/berth-start-load were built
 #                        (default build/release)
 #   --count N            containers per batch (default 100)
-#   --parallel P         concurrent starts: ctr processes, or load threads (default 10)
+#   --parallel P         concurrent starts: ctr processes, load threads or curl transfers
+#                        (default 10)
 #   --runtimes LIST      comma-separated subset of runc,crun (default runc,crun)
 #   --daemons LIST       comma-separated subset of berthd,containerd (default both)
-#   --client ctr|load|both  which client starts the containers (default both)
+#   --client LIST        comma-separated subset of ctr,load,rest, or both (= ctr,load, the
+#                        default) or all (= ctr,load,rest); rest brings load along (its baseline)
+#   --rest-tcp           rest: berthd's REST API on 127.0.0.1:<free port> instead of a unix
+#                        socket in the temp dir (the gRPC clients always use a unix socket)
 #   --tmp DIR            parent of the temp dir (default $TMPDIR or /var/tmp)
 #   --keep               keep the temp dir (logs, roots)
 #
@@ -44,6 +54,7 @@ daemons="berthd,containerd"
 client=both
 tmp_parent=${TMPDIR:-/var/tmp}
 keep=0
+rest_tcp=0
 build_set=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -53,6 +64,7 @@ while [ $# -gt 0 ]; do
     --daemons) [ $# -ge 2 ] || usage; daemons=$2; shift 2 ;;
     --client) [ $# -ge 2 ] || usage; client=$2; shift 2 ;;
     --tmp) [ $# -ge 2 ] || usage; tmp_parent=$2; shift 2 ;;
+    --rest-tcp) rest_tcp=1; shift ;;
     --keep) keep=1; shift ;;
     -h|--help) usage ;;
     -*) echo "$prog: unknown option: $1" >&2; usage ;;
@@ -71,10 +83,22 @@ for r in "${_rs[@]}"; do
   case "$r" in runc|crun) rts+=("$r") ;; *) echo "$prog: --runtimes: unknown $r" >&2; exit 2 ;; esac
 done
 [ "${#kinds[@]}" -ge 1 ] && [ "${#rts[@]}" -ge 1 ] || usage
-case "$client" in
-  ctr) clients=(ctr) ;; load) clients=(load) ;; both) clients=(ctr load) ;;
-  *) echo "$prog: --client: unknown $client (ctr, load or both)" >&2; exit 2 ;;
-esac
+case "$client" in both) client=ctr,load ;; all) client=ctr,load,rest ;; esac
+declare -A _want=()
+IFS=, read -r -a _cs <<<"$client"
+for c in "${_cs[@]}"; do
+  case "$c" in ctr|load|rest) _want[$c]=1 ;; *) echo "$prog: --client: unknown $c (ctr, load, rest, both or all)" >&2; exit 2 ;; esac
+done
+[ -z "${_want[rest]:-}" ] || _want[load]=1  # the REST row is compared with berthd's gRPC load row
+clients=()
+for c in ctr load rest; do [ -z "${_want[$c]:-}" ] || clients+=("$c"); done
+[ "${#clients[@]}" -ge 1 ] || usage
+has_client() { [ -n "${_want[$1]:-}" ]; }
+if has_client rest; then
+  [[ ",$daemons," == *,berthd,* ]] || { echo "$prog: --client rest needs berthd in --daemons" >&2; exit 2; }
+  # curl takes at most 300 transfers at a time (and silently falls back to 50 above that).
+  [ "$parallel" -le 300 ] || { echo "$prog: --client rest: --parallel must be <= 300 (curl --parallel-max)" >&2; exit 2; }
+fi
 
 [ "$(id -u)" = 0 ] || die "must run as root"
 case "$build" in /*) ;; *) build=$repo/$build ;; esac
@@ -89,9 +113,14 @@ for d in "${kinds[@]}"; do
   esac
 done
 load_bin=$build/bench/berth-start-load
-case "$client" in
-  load|both) [ -x "$load_bin" ] || die "$load_bin is missing; run 'make bench-start' (or 'make build')" ;;
-esac
+if has_client load; then
+  [ -x "$load_bin" ] || die "$load_bin is missing; run 'make bench-start' (or 'make build')"
+fi
+berth_bin=$build/cmd/berth/berth
+if has_client rest; then
+  [ -x "$berth_bin" ] || die "$berth_bin is missing (berth bundle create makes the REST bundle); run 'make build'"
+  command -v curl >/dev/null || die "curl not installed"
+fi
 for t in timeout docker-registry skopeo xargs awk sort runc; do
   command -v "$t" >/dev/null || die "$t not installed (scripts/setup installs the dependencies)"
 done
@@ -112,7 +141,10 @@ echo "== berth start-rate benchmark: $count container starts, $parallel at a tim
 echo "machine:     $(nproc) CPUs ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)), kernel $(uname -r)"
 echo "load avg:    $(cut -d' ' -f1-3 /proc/loadavg) (at start)"
 echo "ctr:         $("$CTR" --version)"
-[ "$client" = ctr ] || echo "load:        $load_bin (one client, $parallel threads)"
+if has_client load; then echo "load:        $load_bin (one client, $parallel threads)"; fi
+if has_client rest; then
+  echo "rest:        $(curl --version | head -n 1 | cut -d' ' -f1-2) (one process, $parallel transfers at a time) -> berthd --rest-address"
+fi
 for d in "${kinds[@]}"; do
   case "$d" in
     berthd) echo "berthd:      $("$berthd_bin" --version 2>&1 | head -n 1) (shim: berth-shim)" ;;
@@ -122,11 +154,49 @@ done
 for r in "${rts[@]}"; do echo "$r:$(printf '%*s' $((12 - ${#r})) '')$("$r" --version 2>&1 | head -n 1)"; done
 
 bench_image_setup
+BERTHD_ARGS=()
+if has_client rest; then
+  if [ "$rest_tcp" = 1 ]; then BERTHD_ARGS=(--rest-address 127.0.0.1:0); else BERTHD_ARGS=(--rest-address "$tmp/berthd/rest.sock"); fi
+fi
 for d in "${kinds[@]}"; do
   start_daemon "$d" "$tmp/$d" || die "$d did not start"
   bench_image_pull "$d" "$tmp/$d"
 done
 echo "image:       $ref (busybox, 1 layer), command: sleep 100000"
+
+# The REST API: where berthd serves it (its log line `msg="serving REST API v1" address=A
+# port=N`, port=0 for a unix socket), and the one bundle every REST container starts from.
+rest_conn=()   # curl's connection flags
+rest_url=""    # http://HOST[:PORT], without a trailing slash
+bundle=$tmp/bundle
+if has_client rest; then
+  rest_line=""
+  for ((i = 0; i < 100; i++)); do
+    rest_line=$(grep -F 'msg="serving REST API v1"' "$tmp/berthd/berthd.log" | tail -n 1 || true)
+    [ -z "$rest_line" ] || break
+    sleep 0.1
+  done
+  if [ -z "$rest_line" ]; then
+    tail -n 30 "$tmp/berthd/berthd.log" | sed 's/^/  berthd: /' >&2
+    die "berthd did not log msg=\"serving REST API v1\" (is --rest-address in this build?)"
+  fi
+  rest_port=$(sed -n 's/.* port=\([0-9][0-9]*\).*/\1/p' <<<"$rest_line")
+  if [ "$rest_tcp" = 1 ]; then
+    { [ -n "$rest_port" ] && [ "$rest_port" != 0 ]; } || die "no port in berthd's log line: $rest_line"
+    rest_url=http://127.0.0.1:$rest_port
+    rest_where="127.0.0.1:$rest_port"
+  else
+    [ -S "$tmp/berthd/rest.sock" ] || die "berthd logged the REST API but $tmp/berthd/rest.sock is not a socket"
+    rest_conn=(--unix-socket "$tmp/berthd/rest.sock")
+    rest_url=http://localhost
+    rest_where="unix socket $tmp/berthd/rest.sock"
+  fi
+  timeout -k 5 300 "$berth_bin" --address "$(sock_of "$tmp/berthd" berthd)" --namespace bench \
+    bundle create "$ref" "$bundle" -- sleep 100000 </dev/null >"$tmp/bundle.log" 2>&1 ||
+    { cat "$tmp/bundle.log" >&2; die "berth bundle create failed"; }
+  [ -f "$bundle/config.json" ] && [ -d "$bundle/rootfs" ] || die "berth bundle create left no $bundle/config.json or rootfs"
+  echo "rest api:    $rest_where, bundle: berth bundle create $ref DIR -- sleep 100000 (one for all)"
+fi
 echo
 
 declare -A result=()  # client/kind/rt -> "count min median p95 p99 max rate failed running"
@@ -164,11 +234,50 @@ batch_load() {  # kind sock rt out err
   mv "$5.tmp" "$5"
 }
 
+# One batch through berthd's REST API: one curl process, P transfers at a time (URL glob
+# r-RT-[1-N]), each a POST of the shared bundle that answers 201 once the task runs. Same
+# outputs: the latency is curl's time_total of each transfer (connect included), the wall time
+# that of the curl process; a start that is not a 201 is a failure (its body goes to $err).
+# (--no-progress-meter: curl 7.88's -Z prints its progress meter despite -s.)
+batch_rest() {  # kind sock rt out err
+  local body bodies t0 t1 n code secs url id
+  body="{\"bundlePath\": \"$bundle\"}"
+  [ "$3" = crun ] && body="{\"bundlePath\": \"$bundle\", \"runtime\": \"crun\"}"
+  bodies=$tmp/rest.$3.bodies
+  rm -rf -- "$bodies"
+  mkdir -p "$bodies"
+  t0=$(now_ns)
+  timeout -k 5 900 curl -sS --no-progress-meter --noproxy '*' -Z --parallel-immediate --parallel-max "$parallel" "${rest_conn[@]}" \
+    -H 'Content-Type: application/json' -d "$body" -o "$bodies/#1" \
+    -w '%{http_code} %{time_total} %{url_effective}\n' \
+    "$rest_url/containers/r-$3-[1-$count]?namespace=bench" </dev/null >"$4.raw" 2>>"$5" || true
+  t1=$(now_ns)
+  wall_ns=$((t1 - t0))
+  awk '$1 == "201" { printf "%.0f\n", $2 * 1e9; next } { print "FAIL" }' "$4.raw" >>"$4"
+  while read -r code secs url; do
+    [ "$code" != 201 ] || continue
+    id=${url##*/containers/}
+    id=${id%%\?*}
+    echo "$id: HTTP $code after ${secs}s: $(head -c 300 "$bodies/${id##*-}" 2>/dev/null | tr '\n' ' ')" >>"$5"
+  done <"$4.raw"
+  n=$(grep -c . "$4" || true)
+  for ((; n < count; n++)); do echo FAIL >>"$4"; done
+}
+
+# Stops and removes the REST batch's containers through the REST API (DELETE kills a running
+# task, waits, deletes task and container), P at a time. Not timed; remove_all_tasks follows.
+rest_remove() {  # rt err
+  timeout -k 5 600 curl -sS --no-progress-meter --noproxy '*' -Z --parallel-immediate --parallel-max "$parallel" "${rest_conn[@]}" \
+    -X DELETE -o /dev/null -w '%{http_code} %{url_effective}\n' \
+    "$rest_url/containers/r-$1-[1-$count]?namespace=bench" </dev/null >"$tmp/rest.$1.delete" 2>>"$2" || true
+}
+
 status=0
 for rt in "${rts[@]}"; do
   [ "$rt" = crun ] && bench_need_hugetlb
   for c in "${clients[@]}"; do
     for d in "${kinds[@]}"; do
+      [ "$c" != rest ] || [ "$d" = berthd ] || continue  # containerd 1.6 has no REST API
       dir=$tmp/$d
       sock=$(sock_of "$dir" "$d")
       out=$tmp/$c.$d.$rt.lat
@@ -191,6 +300,7 @@ for rt in "${rts[@]}"; do
         timeout -k 5 600 "$load_bin" --address "$sock" --namespace bench --parallel "$parallel" \
           --prefix "s-$rt" --cleanup </dev/null >/dev/null 2>>"$err" || true
       fi
+      [ "$c" != rest ] || rest_remove "$rt" "$err"
       remove_all_tasks "$d" "$dir"
     done
   done
@@ -202,6 +312,7 @@ printf '%-6s %-11s %-5s %6s %8s %9s %8s %8s %8s %12s %6s\n' client daemon rt cou
 for rt in "${rts[@]}"; do
   for c in "${clients[@]}"; do
     for d in "${kinds[@]}"; do
+      [ -n "${result[$c/$d/$rt]:-}" ] || continue
       read -r n mn md p95 p99 mx rate fails running <<<"${result[$c/$d/$rt]}"
       printf '%-6s %-11s %-5s %6s %8s %9s %8s %8s %8s %12s %6s\n' "$c" "$d" "$rt" "$n" "$mn" "$md" "$p95" "$p99" "$mx" "$rate" "$fails"
     done
@@ -219,5 +330,17 @@ for rt in "${rts[@]}"; do
     awk -v bm="$bmd" -v cm="$cmd" -v br="$brate" -v cr="$crate" -v rt="$rt" -v c="$c" 'BEGIN {
       printf "%s/%s: containers/s berthd/containerd %.2fx, median latency containerd/berthd %.2fx\n", c, rt, br / cr, cm / bm }'
   done
+done
+# The REST row has no containerd counterpart: it is compared with berthd's own gRPC load row.
+for rt in "${rts[@]}"; do
+  [ -n "${result[rest/berthd/$rt]:-}" ] && [ -n "${result[load/berthd/$rt]:-}" ] || continue
+  read -r rn _ rmd _ _ _ rrate _ _ <<<"${result[rest/berthd/$rt]}"
+  read -r ln _ lmd _ _ _ lrate _ _ <<<"${result[load/berthd/$rt]}"
+  if [ "$rn" = 0 ] || [ "$ln" = 0 ] || [ "$rrate" = - ] || [ "$lrate" = - ]; then
+    echo "rest/$rt: no ratios (a batch had no successful start)"
+    continue
+  fi
+  awk -v rm="$rmd" -v lm="$lmd" -v rr="$rrate" -v lr="$lrate" -v rt="$rt" 'BEGIN {
+    printf "rest/%s: berthd containers/s rest/load %.2fx, median latency load/rest %.2fx\n", rt, rr / lr, lm / rm }'
 done
 exit "$status"

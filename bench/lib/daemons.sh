@@ -5,7 +5,8 @@
 #   tmp         the script's unique temp dir (everything it starts mentions it)
 #   berthd_bin  berthd's path;  CTR, CONTAINERD: ctr's and containerd's paths
 #   keep        1 to keep $tmp on exit;  registry_started: 1 when scripts/test-registry runs in $tmp/registry
-# and optionally define bench_cleanup_hook (run first on exit) and BERTHD_ARGS / CONTAINERD_EXTRA_TOML.
+# and optionally define bench_cleanup_hook (run first on exit) and BERTHD_ARGS (an array of extra
+# berthd flags, e.g. (--rest-address "$tmp/berthd/rest.sock"), read by start_daemon).
 # It declares daemon_pid (kind -> pid) and installs the EXIT/INT/TERM traps.
 
 declare -A daemon_pid=()   # kind -> pid of the running daemon (at most one per kind)
@@ -91,7 +92,7 @@ start_daemon() {  # kind dir
   sock=$(sock_of "$dir" "$kind")
   case "$kind" in
     berthd|berth)  # berth: a berthd that the berth CLI drives (bench/pull.sh)
-      "$berthd_bin" --root "$dir/root" --state "$dir/state" --address "$sock" \
+      "$berthd_bin" --root "$dir/root" --state "$dir/state" --address "$sock" ${BERTHD_ARGS[@]+"${BERTHD_ARGS[@]}"} \
         </dev/null >"$dir/$kind.log" 2>&1 &
       pid=$!
       ;;

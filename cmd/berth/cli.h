@@ -56,6 +56,8 @@ void AddPullCommand(CLI::App& app, Cli& cli, CLI::App* images);
 void AddPushCommand(CLI::App& app, Cli& cli, CLI::App* images);
 // `containers create`, added to the `containers` group.
 void AddContainerCreateCommand(CLI::App* containers, Cli& cli);
+// The seed's `containers` workflows (list, start ID BUNDLE, kill, exec, stats) in the group.
+void AddSeedContainerCommands(CLI::App* containers, Cli& cli);
 // `images mount` and `images unmount`, added to the `images` group.
 void AddImageMountCommands(CLI::App* images, Cli& cli);
 // `images import/export` and `images unpack`, added to the `images` group.

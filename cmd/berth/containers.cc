@@ -194,6 +194,7 @@ void AddContainersCommand(CLI::App& app, Cli& cli) {
   Bind(cli, label, args, RunLabel);
 
   AddContainerCreateCommand(group, cli);
+  AddSeedContainerCommands(group, cli);
 }
 
 }  // namespace berth::cli

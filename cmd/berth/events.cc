@@ -2,6 +2,7 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -10,6 +11,7 @@
 #include "berth/signals.h"
 #include "client/typeurl.h"
 #include "common/timeutil.h"
+#include "events/seed_event.h"
 
 namespace berth::cli {
 namespace {
@@ -52,6 +54,16 @@ std::string JsonLine(const client::Envelope& envelope) {
   return out.dump();
 }
 
+// The seed's `ctr events` table (containerd 0.0.x): TYPE ID PID STATUS, task events only.
+constexpr const char* kSeedRow = "{:<16} {:<40} {:<8} {}";
+
+std::optional<std::string> TableLine(const client::Envelope& envelope) {
+  auto seed = events::ToSeedEvent(envelope);
+  if (!seed) return std::nullopt;
+  return fmt::format(kSeedRow, seed->type, seed->id, seed->pid == 0 ? "" : std::to_string(seed->pid),
+                     seed->has_status ? std::to_string(seed->status) : "");
+}
+
 int RunSubscribe(const GlobalOptions& global, const EventsArgs& args) {
   // The client is created after the watcher (whose signal mask gRPC's threads must inherit),
   // so a signal may come before there is a client to cancel.
@@ -71,9 +83,16 @@ int RunSubscribe(const GlobalOptions& global, const EventsArgs& args) {
     active = client.get();
     if (signaled) client->Cancel();
   }
-  bool json = args.format == kFormatJson;
-  Status status = client->Subscribe(args.filters, [json](const client::Envelope& envelope) {
-    std::cout << (json ? JsonLine(envelope) : TextLine(envelope)) << std::endl;
+  const std::string format = args.format;
+  if (format == kFormatTable) std::cout << fmt::format(kSeedRow, "TYPE", "ID", "PID", "STATUS") << std::endl;
+  Status status = client->Subscribe(args.filters, [format](const client::Envelope& envelope) {
+    if (format == kFormatTable) {
+      auto line = TableLine(envelope);
+      if (!line) return true;
+      std::cout << *line << std::endl;
+    } else {
+      std::cout << (format == kFormatJson ? JsonLine(envelope) : TextLine(envelope)) << std::endl;
+    }
     return static_cast<bool>(std::cout);  // stop when nobody reads any more
   });
   {
@@ -104,8 +123,9 @@ void AddEventsCommand(CLI::App& app, Cli& cli) {
       R"(Filters, as containerd's: topic=="/namespaces/create", namespace==default, ...)");
   events
       ->add_option("--format", args->format,
-                   "text: TIMESTAMP NAMESPACE TOPIC EVENT (as ctr); json: one object per line")
-      ->check(CLI::IsMember({kFormatText, kFormatJson}))
+                   "text: TIMESTAMP NAMESPACE TOPIC EVENT (as ctr); json: one object per line; "
+                   "table: TYPE ID PID STATUS of task events (containerd 0.0.x's ctr events)")
+      ->check(CLI::IsMember({kFormatText, kFormatJson, kFormatTable}))
       ->capture_default_str();
   // The publish callback runs before this one: keep its action.
   events->callback([&cli, args] {

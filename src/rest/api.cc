@@ -17,7 +17,8 @@
 #include "common/labels.h"
 #include "common/logging.h"
 #include "common/timeutil.h"
-#include "github.com/containerd/containerd/api/events/task.pb.h"
+#include "oci/bundle.h"
+#include "events/seed_event.h"
 #include "github.com/containerd/containerd/runtime/v2/runc/options/oci.pb.h"
 
 namespace berth::rest {
@@ -31,7 +32,6 @@ constexpr const char* kJson = "application/json";
 constexpr const char* kSpecTypeUrl = "types.containerd.io/opencontainers/runtime-spec/1/Spec";
 constexpr const char* kProcessTypeUrl = "types.containerd.io/opencontainers/runtime-spec/1/Process";
 constexpr const char* kDefaultRuntime = "io.containerd.runc.v2";
-constexpr uintmax_t kMaxSpecSize = 4 << 20;
 
 int HttpCode(const Status& st) {
   switch (st.code()) {
@@ -71,48 +71,6 @@ std::string StatusName(containerd::v1::types::Status s) {
     case containerd::v1::types::PAUSING: return "pausing";
     default: return "unknown";
   }
-}
-
-// The bundle's config.json with its root made absolute (the task's bundle is elsewhere).
-Result<std::string> LoadBundleSpec(const std::string& bundle_path, const std::string& cgroup_path,
-                                   std::string* canonical) {
-  if (bundle_path.empty() || bundle_path.front() != '/') {
-    return InvalidArgument("bundlePath {:?} must be an absolute path", bundle_path);
-  }
-  std::error_code ec;
-  fs::path dir = fs::canonical(bundle_path, ec);
-  if (ec || !fs::is_directory(dir, ec)) return NotFound("bundle not found: {}", bundle_path);
-  *canonical = dir.string();
-  fs::path config = dir / "config.json";
-  uintmax_t size = fs::file_size(config, ec);
-  if (ec) return NotFound("bundle not found: no config.json in {}", dir.string());
-  if (size > kMaxSpecSize) return InvalidArgument("{} is larger than {} bytes", config.string(), kMaxSpecSize);
-  std::ifstream in(config, std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto spec = ParseObject(text);
-  if (!spec.ok()) return InvalidArgument("{}: {}", config.string(), spec.status().message());
-  auto process = spec->find("process");
-  if (process == spec->end() || !process->is_object()) {
-    return InvalidArgument("{}: no process object", config.string());
-  }
-  BERTH_RETURN_IF_ERROR(ProcessFromSpec(*process).status().Wrap(config.string()));
-  auto root = spec->find("root");
-  if (root == spec->end() || !root->is_object() || !(*root)["path"].is_string()) {
-    return InvalidArgument("{}: no root.path", config.string());
-  }
-  fs::path rootfs = (*root)["path"].get<std::string>();
-  if (rootfs.is_relative()) rootfs = dir / rootfs;
-  if (!fs::is_directory(rootfs, ec)) return NotFound("bundle {}: root {} is not a directory", dir.string(), rootfs.string());
-  (*root)["path"] = rootfs.lexically_normal().string();
-  // No cgroup named by the bundle: containerd's /<namespace>/<id>, so two containers of one
-  // bundle do not share one.
-  if (!spec->contains("linux") || !(*spec)["linux"].is_object()) (*spec)["linux"] = json::object();
-  auto& linux = (*spec)["linux"];
-  if (!linux.contains("cgroupsPath") || !linux["cgroupsPath"].is_string() ||
-      linux["cgroupsPath"].get<std::string>().empty()) {
-    linux["cgroupsPath"] = cgroup_path;
-  }
-  return spec->dump();
 }
 
 // A stdio path of the seed (a file the output is appended to, or a fifo) as the shim takes it.
@@ -164,33 +122,11 @@ std::vector<std::string> ProcArgs(uint32_t pid) {
 // A task event as one line of the seed's /events stream ({"type","id","status"}, plus the pid
 // and a timestamp as 0.1 added them).
 std::optional<json> EventJson(const events::Envelope& env) {
-  namespace ev = containerd::events;
-  json out = json::object();
-  const auto& any = env.event();
-  auto unpack = [&](google::protobuf::Message& m) {
-    std::string_view url = any.type_url();
-    return url.substr(url.rfind('/') + 1) == m.GetDescriptor()->full_name() && m.ParseFromString(any.value());
-  };
-  std::string topic = env.topic();
-  if (ev::TaskExit e; topic == "/tasks/exit" && unpack(e)) {
-    out = {{"type", "exit"}, {"id", e.container_id()}, {"pid", e.pid()}, {"status", e.exit_status()}};
-  } else if (ev::TaskOOM o; topic == "/tasks/oom" && unpack(o)) {
-    out = {{"type", "oom"}, {"id", o.container_id()}};
-  } else if (ev::TaskStart s; topic == "/tasks/start" && unpack(s)) {
-    out = {{"type", "start-container"}, {"id", s.container_id()}, {"pid", s.pid()}};
-  } else if (ev::TaskExecStarted x; topic == "/tasks/exec-started" && unpack(x)) {
-    out = {{"type", "start-process"}, {"id", x.container_id()}, {"pid", x.pid()}};
-  } else if (ev::TaskPaused p; topic == "/tasks/paused" && unpack(p)) {
-    out = {{"type", "pause"}, {"id", p.container_id()}};
-  } else if (ev::TaskResumed r; topic == "/tasks/resumed" && unpack(r)) {
-    out = {{"type", "resume"}, {"id", r.container_id()}};
-  } else if (ev::TaskDelete d; topic == "/tasks/delete" && unpack(d)) {
-    out = {{"type", "delete"}, {"id", d.container_id()}, {"pid", d.pid()}, {"status", d.exit_status()}};
-  } else if (ev::TaskCheckpointed c; topic == "/tasks/checkpointed" && unpack(c)) {
-    out = {{"type", "checkpoint"}, {"id", c.container_id()}};
-  } else {
-    return std::nullopt;
-  }
+  auto seed = events::ToSeedEvent(env);
+  if (!seed) return std::nullopt;
+  json out = {{"type", seed->type}, {"id", seed->id}};
+  if (seed->pid != 0) out["pid"] = seed->pid;
+  if (seed->has_status) out["status"] = seed->status;
   out["timestamp"] = google::protobuf::util::TimeUtil::ToString(env.timestamp());
   return out;
 }
@@ -232,9 +168,8 @@ http::Response Api::StartContainer(const std::string& ns, const std::string& id,
     // TODO(issue 15): restore from the named checkpoint once the shim can.
     return Error(501, "starting from a checkpoint needs checkpoint/restore, not available yet");
   }
-  std::string bundle;
-  auto spec = LoadBundleSpec(body->bundle_path, "/" + ns + "/" + id, &bundle);
-  if (!spec.ok()) return Error(spec.status());
+  auto bundle = oci::LoadBundle(body->bundle_path, "/" + ns + "/" + id);
+  if (!bundle.ok()) return Error(bundle.status());
   auto stdin_path = StdioPath(body->stdin_path, true);
   auto stdout_path = StdioPath(body->stdout_path, false);
   auto stderr_path = StdioPath(body->stderr_path, false);
@@ -243,7 +178,7 @@ http::Response Api::StartContainer(const std::string& ns, const std::string& id,
   }
   auto labels = ParseLabels(body->labels);
   if (!labels.ok()) return Error(labels.status());
-  (*labels)[kBundleLabel] = bundle;
+  (*labels)[oci::kBundleLabel] = bundle->dir;
 
   metadata::Container record;
   record.id = id;
@@ -252,7 +187,7 @@ http::Response Api::StartContainer(const std::string& ns, const std::string& id,
   record.runtime.options = RuntimeOptions(body->runtime);
   google::protobuf::Any spec_any;
   spec_any.set_type_url(kSpecTypeUrl);
-  spec_any.set_value(*spec);
+  spec_any.set_value(bundle->spec_json);
   record.spec = spec_any;
   auto created = containers_.Create(ns, record);
   if (!created.ok()) {
@@ -422,11 +357,11 @@ http::Response Api::CheckpointChange(const std::string& ns, const std::string& i
 Result<ContainerView> Api::View(const std::string& ns, const metadata::Container& c) {
   ContainerView view;
   view.id = c.id;
-  auto bundle = c.labels.find(kBundleLabel);
+  auto bundle = c.labels.find(oci::kBundleLabel);
   BERTH_ASSIGN_OR_RETURN(auto task, tasks_.Get(ns, c.id));
   view.bundle_path = bundle != c.labels.end() ? bundle->second : task->bundle().path.string();
   for (const auto& [k, v] : c.labels) {
-    if (k != kBundleLabel) view.labels.push_back(v.empty() ? k : k + "=" + v);
+    if (k != oci::kBundleLabel) view.labels.push_back(v.empty() ? k : k + "=" + v);
   }
   BERTH_ASSIGN_OR_RETURN(auto st, task->State(""));
   view.status = StatusName(st.status());

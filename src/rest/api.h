@@ -21,9 +21,6 @@
 
 namespace berth::rest {
 
-// The label that keeps a REST container's bundle path (what /state answers as bundlePath).
-inline constexpr const char* kBundleLabel = "io.berth.rest.bundle";
-
 class Api {
  public:
   Api(control::Containers& containers, control::Tasks& tasks, events::Exchange& exchange)

@@ -276,5 +276,49 @@ TEST_F(RestApiE2E, AFailedStartLeavesNothingAndNamespacesAreSeparate) {
   EXPECT_THAT(RemoveNamespaceCgroups("rest"), ::testing::IsEmpty());
 }
 
+TEST_F(RestApiE2E, TheSeedsCtrWorkflowsThroughBerth) {
+  const std::string id = Id("redis");
+  BackgroundProcess events(daemon_->BerthArgv({"events", "--format", "table"}), dir_->path() / "events.out");
+  ASSERT_TRUE(events.WaitForOutput("TYPE", std::chrono::seconds(10))) << events.Output();
+
+  auto started = daemon_->Berth({"containers", "start", id, bundle_.string()});
+  ASSERT_EQ(started.exit_code, 0) << Describe(started);
+  auto list = daemon_->Berth({"containers"});
+  ASSERT_EQ(list.exit_code, 0) << Describe(list);
+  EXPECT_THAT(list.out, HasSubstr("ID"));
+  EXPECT_THAT(list.out, HasSubstr("PID1"));
+  EXPECT_THAT(list.out, ::testing::ContainsRegex(id + " +" + bundle_.string() + " +running +[0-9]+"));
+  // The REST API sees the same container, with its bundle.
+  json st = State();
+  ASSERT_EQ(st["containers"].size(), 1u) << st.dump(2);
+  EXPECT_EQ(st["containers"][0]["bundlePath"], bundle_.string());
+
+  auto exec = daemon_->Berth({"containers", "exec", "--id", id, "-a", "-e", "FOO=bar", "-u", "1000", "-g", "1001",
+                              "--", "sh", "-c", "echo $FOO; id -u; id -g"});
+  EXPECT_EQ(exec.exit_code, 0) << Describe(exec);
+  EXPECT_EQ(exec.out, "bar\n1000\n1001\n");
+  auto stats = daemon_->Berth({"containers", "stats", id});
+  EXPECT_EQ(stats.exit_code, 0) << Describe(stats);
+  EXPECT_FALSE(stats.out.empty());
+  EXPECT_NE(daemon_->Berth({"containers", "kill", "--pid", "999999", id}).exit_code, 0);
+  auto killed = daemon_->Berth({"containers", "kill", "-s", "9", id});
+  EXPECT_EQ(killed.exit_code, 0) << Describe(killed);
+  EXPECT_TRUE(events.WaitForOutput("exit", std::chrono::seconds(10))) << events.Output();
+  EXPECT_THAT(events.Output(), ::testing::ContainsRegex("start-container +" + id + " +[0-9]+"));
+  EXPECT_THAT(events.Output(), ::testing::ContainsRegex("exit +" + id + " +[0-9]+ +137"));
+  events.Stop();
+
+  // Attached: the output, the exit code, and the container gone afterwards.
+  fs::path echo = dir_->path() / "echo";
+  ASSERT_EQ(daemon_->Berth({"bundle", "create", image_, echo.string(), "--", "sh", "-c", "echo hi; exit 3"}).exit_code, 0);
+  auto attached = daemon_->Berth({"containers", "start", "--attach", Id("second"), echo.string()});
+  EXPECT_EQ(attached.exit_code, 3) << Describe(attached);
+  EXPECT_EQ(attached.out, "hi\n");
+  EXPECT_THAT(daemon_->Ctr({"containers", "ls", "-q"}).out, ::testing::Not(HasSubstr(Id("second"))));
+  auto restore = daemon_->Berth({"containers", "start", "--checkpoint", "cp1", Id("second"), echo.string()});
+  EXPECT_NE(restore.exit_code, 0);
+  EXPECT_THAT(restore.err, HasSubstr("checkpoint"));
+}
+
 }  // namespace
 }  // namespace berth::e2e

@@ -1,0 +1,63 @@
+#include "oci/bundle.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace berth::oci {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+constexpr uintmax_t kMaxSpecSize = 4 << 20;
+}  // namespace
+
+Result<BundleSpec> LoadBundle(const std::string& bundle_path, const std::string& cgroup_path) {
+  if (bundle_path.empty() || bundle_path.front() != '/') {
+    return InvalidArgument("bundlePath {:?} must be an absolute path", bundle_path);
+  }
+  std::error_code ec;
+  fs::path dir = fs::canonical(bundle_path, ec);
+  if (ec || !fs::is_directory(dir, ec)) return NotFound("bundle not found: {}", bundle_path);
+  fs::path config = dir / "config.json";
+  uintmax_t size = fs::file_size(config, ec);
+  if (ec) return NotFound("bundle not found: no config.json in {}", dir.string());
+  if (size > kMaxSpecSize) return InvalidArgument("{} is larger than {} bytes", config.string(), kMaxSpecSize);
+  std::ifstream in(config, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  json spec = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (spec.is_discarded() || !spec.is_object()) return InvalidArgument("{}: not a JSON object", config.string());
+  auto process = spec.find("process");
+  if (process == spec.end() || !process->is_object()) return InvalidArgument("{}: no process", config.string());
+  auto args = process->find("args");
+  if (args == process->end() || !args->is_array() || args->empty()) {
+    return InvalidArgument("{}: process.args must be a non-empty array", config.string());
+  }
+  for (const auto& a : *args) {
+    if (!a.is_string()) return InvalidArgument("{}: process.args must be strings", config.string());
+  }
+  auto root = spec.find("root");
+  if (root == spec.end() || !root->is_object() || !root->contains("path") || !(*root)["path"].is_string()) {
+    return InvalidArgument("{}: no root.path", config.string());
+  }
+  fs::path rootfs = (*root)["path"].get<std::string>();
+  if (rootfs.is_relative()) rootfs = dir / rootfs;
+  if (!fs::is_directory(rootfs, ec)) {
+    return NotFound("bundle {}: root {} is not a directory", dir.string(), rootfs.string());
+  }
+  (*root)["path"] = rootfs.lexically_normal().string();
+  // No cgroup named by the bundle: containerd's /<namespace>/<id>, so two containers of one
+  // bundle never share one.
+  if (!spec.contains("linux") || !spec["linux"].is_object()) spec["linux"] = json::object();
+  json& linux = spec["linux"];
+  if (!linux.contains("cgroupsPath") || !linux["cgroupsPath"].is_string() ||
+      linux["cgroupsPath"].get<std::string>().empty()) {
+    linux["cgroupsPath"] = cgroup_path;
+  }
+  return BundleSpec{dir.string(), spec.dump()};
+}
+
+}  // namespace berth::oci
