@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
   berth::cli::AddRunCommand(app, cli);
   berth::cli::AddTasksCommand(app, cli);
   berth::cli::AddBundleCommand(app, cli);
+  berth::cli::AddMetricsCommand(app, cli);
 
   try {
     app.parse(argc, argv);

@@ -1,6 +1,7 @@
 #include "control/containers.h"
 
 #include "common/logging.h"
+#include "metadata/namespaces.h"
 #include "github.com/containerd/containerd/api/events/container.pb.h"
 
 namespace berth::control {
@@ -71,6 +72,23 @@ Result<std::vector<metadata::Container>> Containers::List(const std::string& ns,
     return Status::Ok();
   }));
   return all;
+}
+
+bool Containers::NamespaceExists(const std::string& ns) const {
+  bool exists = false;
+  db_.View([&](metadata::Tx& tx) -> Status {
+       auto found = metadata::namespaces::Exists(tx, ns);
+       exists = found.ok() && *found;
+       return Status::Ok();
+     }).ok();
+  return exists;
+}
+
+void Containers::RemoveNamespaceIfEmpty(const std::string& ns) {
+  Status st = db_.Update([&](metadata::Tx& tx) { return metadata::namespaces::Delete(tx, ns); });
+  if (!st.ok() && !st.Is(Errc::kNotFound) && !st.Is(Errc::kFailedPrecondition)) {
+    log::Warn("leaving namespace in place", {{"namespace", ns}, {"error", st.ToString()}});
+  }
 }
 
 }  // namespace berth::control

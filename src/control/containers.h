@@ -32,6 +32,11 @@ class Containers {
   Result<metadata::Container> Get(const std::string& ns, const std::string& id) const;
   Result<std::vector<metadata::Container>> List(const std::string& ns, const std::vector<std::string>& filters) const;
 
+  // Whether namespace `ns` exists (a create makes it on first use, as containerd's).
+  bool NamespaceExists(const std::string& ns) const;
+  // Removes `ns` if nothing is left in it (undoing a create that made it); errors are logged.
+  void RemoveNamespaceIfEmpty(const std::string& ns);
+
  private:
   void Publish(const std::string& ns, std::string_view topic, const google::protobuf::Message& event);
 

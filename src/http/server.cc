@@ -102,15 +102,39 @@ class Server::Impl {
   std::list<StreamThread> stream_threads;
   int active_streams = 0;
 
+  // An answer of the server itself (not the handler's): JSON {"error": ...} when asked for.
+  Response LayerError(int status, std::string message) const {
+    if (!options.json_errors) return TextResponse(status, message + "\n");
+    std::string escaped;
+    for (char c : message) {
+      if (c == '"' || c == '\\') escaped += '\\';
+      if (static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f) escaped += c;
+    }
+    return Response{status, "application/json", "{\"error\":\"" + escaped + "\"}\n", {}};
+  }
+
   Response Dispatch(Request req) {
     try {
       return handler(req);
     } catch (const std::exception& e) {  // a handler's failure is this request's, not the daemon's
-      return TextResponse(500, std::string("internal error: ") + e.what() + "\n");
+      return LayerError(500, std::string("internal error: ") + e.what());
     }
   }
 
-  // False when max_streams are running already.
+  // A slot for a stream, taken before its headers go out: false when max_streams are taken.
+  bool ReserveStream() {
+    std::lock_guard lock(mu);
+    if (stopping || active_streams >= options.max_streams) return false;
+    ++active_streams;
+    return true;
+  }
+  void ReleaseStream() {
+    std::lock_guard lock(mu);
+    --active_streams;
+  }
+
+  // Runs a reserved stream's producer on a thread of its own (false when stopping: the slot is
+  // released).
   bool StartStream(std::function<void()> run) {
     std::list<StreamThread> finished;
     std::lock_guard lock(mu);
@@ -120,8 +144,10 @@ class Server::Impl {
       it = next;
     }
     for (auto& t : finished) t.thread.join();  // already returned: joins at once
-    if (stopping || active_streams >= options.max_streams) return false;
-    ++active_streams;
+    if (stopping) {
+      --active_streams;
+      return false;
+    }
     auto done = std::make_shared<std::atomic<bool>>(false);
     stream_threads.push_back(StreamThread{std::thread([this, done, run = std::move(run)] {
                                             run();
@@ -212,9 +238,9 @@ class Session : public std::enable_shared_from_this<Session<Protocol>> {
       return Close();
     }
     if (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit) {
-      return Answer(TextResponse(413, "request too large\n"));
+      return Answer(impl_.LayerError(413, "request too large"));
     }
-    if (ec) return Answer(TextResponse(400, "bad request: " + ec.message() + "\n"));
+    if (ec) return Answer(impl_.LayerError(400, "bad request: " + ec.message()));
     stream_.expires_never();  // the handler may take its time; the answer gets a new deadline
     auto& msg = parser_.get();
     std::string target(msg.target());
@@ -228,7 +254,7 @@ class Session : public std::enable_shared_from_this<Session<Protocol>> {
     if (!impl_.pool) return Respond(impl_.Dispatch(std::move(req)));
     if (impl_.queued_handlers.fetch_add(1) >= kMaxQueuedHandlers) {
       impl_.queued_handlers.fetch_sub(1);
-      return Answer(TextResponse(503, "too many requests in flight\n"));
+      return Answer(impl_.LayerError(503, "too many requests in flight"));
     }
     asio::post(*impl_.pool, [self = this->shared_from_this(), req = std::move(req)]() mutable {
       Response r = self->impl_.Dispatch(std::move(req));
@@ -239,6 +265,7 @@ class Session : public std::enable_shared_from_this<Session<Protocol>> {
 
   void Respond(Response r) {
     if (!r.stream) return Answer(std::move(r));
+    if (!impl_.ReserveStream()) return Answer(impl_.LayerError(503, "too many streams open"));
     head_.result(static_cast<unsigned>(r.status));
     head_.version(11);
     head_.set(bhttp::field::content_type, r.content_type);
@@ -250,7 +277,10 @@ class Session : public std::enable_shared_from_this<Session<Protocol>> {
         stream_, *serializer_,
         [self = this->shared_from_this(), producer = std::move(r.stream)](beast::error_code ec, size_t) mutable {
           self->stream_.expires_never();
-          if (ec) return self->Close();
+          if (ec) {
+            self->impl_.ReleaseStream();
+            return self->Close();
+          }
           self->WatchForHangUp();
           bool started = self->impl_.StartStream([self, producer = std::move(producer)] {
             StreamOf s(self);
@@ -277,7 +307,6 @@ class Session : public std::enable_shared_from_this<Session<Protocol>> {
   }
 
   void Answer(Response r) {
-    if (r.status == 503 && r.stream) r.stream = nullptr;
     res_.result(static_cast<unsigned>(r.status));
     res_.version(11);
     res_.set(bhttp::field::content_type, r.content_type);

@@ -65,6 +65,7 @@ class Server {
     int workers = 0;           // threads running handlers; 0: on the io thread (quick handlers only)
     uint64_t body_limit = 64 * 1024;
     int max_streams = 64;  // streaming answers at once; more get 503
+    bool json_errors = false;  // the server's own errors (400, 413, 500, 503) as {"error": ...}
   };
   // InvalidArgument for an address that is neither an absolute path nor host:port;
   // Unavailable when it cannot be bound. A stale unix socket at the path is replaced.

@@ -23,11 +23,14 @@ Result<BundleSpec> LoadBundle(const std::string& bundle_path, const std::string&
   fs::path dir = fs::canonical(bundle_path, ec);
   if (ec || !fs::is_directory(dir, ec)) return NotFound("bundle not found: {}", bundle_path);
   fs::path config = dir / "config.json";
-  uintmax_t size = fs::file_size(config, ec);
-  if (ec) return NotFound("bundle not found: no config.json in {}", dir.string());
-  if (size > kMaxSpecSize) return InvalidArgument("{} is larger than {} bytes", config.string(), kMaxSpecSize);
+  if (!fs::is_regular_file(config, ec)) return NotFound("bundle not found: no config.json in {}", dir.string());
+  // Read at most the limit (and one byte more to notice): a size from stat means nothing for
+  // files such as /proc's, which a symlinked config.json could name.
   std::ifstream in(config, std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text(kMaxSpecSize + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > kMaxSpecSize) return InvalidArgument("{} is larger than {} bytes", config.string(), kMaxSpecSize);
   json spec = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (spec.is_discarded() || !spec.is_object()) return InvalidArgument("{}: not a JSON object", config.string());
   auto process = spec.find("process");
@@ -57,7 +60,11 @@ Result<BundleSpec> LoadBundle(const std::string& bundle_path, const std::string&
       linux["cgroupsPath"].get<std::string>().empty()) {
     linux["cgroupsPath"] = cgroup_path;
   }
-  return BundleSpec{dir.string(), spec.dump()};
+  try {
+    return BundleSpec{dir.string(), spec.dump()};
+  } catch (const json::exception&) {  // a path or string that is not UTF-8
+    return InvalidArgument("bundle {}: its paths or {} are not valid UTF-8", dir.string(), config.string());
+  }
 }
 
 }  // namespace berth::oci

@@ -189,6 +189,7 @@ http::Response Api::StartContainer(const std::string& ns, const std::string& id,
   spec_any.set_type_url(kSpecTypeUrl);
   spec_any.set_value(bundle->spec_json);
   record.spec = spec_any;
+  const bool new_namespace = !containers_.NamespaceExists(ns);
   auto created = containers_.Create(ns, record);
   if (!created.ok()) {
     if (created.status().Is(Errc::kAlreadyExists)) return Error(409, fmt::format("container {} already exists", id));
@@ -198,6 +199,7 @@ http::Response Api::StartContainer(const std::string& ns, const std::string& id,
   auto undo = [&](const Status& why) {
     if (tasks_.Get(ns, id).ok()) tasks_.Delete(ns, id).status().ok();
     containers_.Delete(ns, id).ok();
+    if (new_namespace) containers_.RemoveNamespaceIfEmpty(ns);  // a refused start leaves no namespace
     log::Warn("rest: start container", {{"namespace", ns}, {"id", id}, {"error", why.ToString()}});
     return Error(why);
   };

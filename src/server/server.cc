@@ -387,7 +387,8 @@ Result<std::unique_ptr<Server>> Server::Start(Config config) {
     rest::Api* api = s->rest_api_.get();
     BERTH_ASSIGN_OR_RETURN(
         s->rest_, http::Server::Start(address, [api](const http::Request& r) { return api->Handle(r); },
-                                      {.uid = c.rest_uid, .gid = c.rest_gid, .workers = 16, .body_limit = 1 << 20}));
+                                      {.uid = c.rest_uid, .gid = c.rest_gid, .workers = 16, .body_limit = 1 << 20,
+                                       .json_errors = true}));
     log::Info("serving REST API v1", {{"address", address}, {"port", s->rest_->port()}});
   }
   log::Info("berthd serving", {{"address", c.address.string()}, {"root", c.root.string()},

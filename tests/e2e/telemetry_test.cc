@@ -209,6 +209,14 @@ TEST_F(TelemetryE2E, PrometheusScrapesTheStartTimeHistogramAndCgroupMetrics) {
   EXPECT_THAT(body, HasSubstr("berth_images{namespace=\"default\"} 1"));
   auto check = e2e::Run({"sh", "-c", "promtool check metrics < \"$0\"", text.string()});
   EXPECT_EQ(check.exit_code, 0) << Describe(check);
+  // berth metrics: the same figures as tables.
+  auto shown = d.Berth({"metrics", target});
+  EXPECT_EQ(shown.exit_code, 0) << Describe(shown);
+  EXPECT_THAT(shown.out, ::testing::ContainsRegex("berth_container_start_duration_seconds +namespace=\"default\" +1 "));
+  EXPECT_THAT(shown.out, ::testing::ContainsRegex("berth_tasks +namespace=\"default\" +1"));
+  auto refused = d.Berth({"metrics", "127.0.0.1:1"});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_THAT(refused.err, HasSubstr("[metrics] address"));
 
   // A real Prometheus, on loopback and temp dirs, scraping every second.
   const int port = FreePort();
