@@ -30,6 +30,7 @@
 #                        default) or all (= ctr,load,rest); rest brings load along (its baseline)
 #   --rest-tcp           rest: berthd's REST API on 127.0.0.1:<free port> instead of a unix
 #                        socket in the temp dir (the gRPC clients always use a unix socket)
+#   --berthd-arg ARG     one more berthd flag (repeatable), e.g. --berthd-arg --concurrency=0
 #   --tmp DIR            parent of the temp dir (default $TMPDIR or /var/tmp)
 #   --keep               keep the temp dir (logs, roots)
 #
@@ -56,6 +57,7 @@ tmp_parent=${TMPDIR:-/var/tmp}
 keep=0
 rest_tcp=0
 build_set=0
+extra_berthd_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --count) [ $# -ge 2 ] || usage; count=$2; shift 2 ;;
@@ -65,6 +67,7 @@ while [ $# -gt 0 ]; do
     --client) [ $# -ge 2 ] || usage; client=$2; shift 2 ;;
     --tmp) [ $# -ge 2 ] || usage; tmp_parent=$2; shift 2 ;;
     --rest-tcp) rest_tcp=1; shift ;;
+    --berthd-arg) [ $# -ge 2 ] || usage; extra_berthd_args+=("$2"); shift 2 ;;
     --keep) keep=1; shift ;;
     -h|--help) usage ;;
     -*) echo "$prog: unknown option: $1" >&2; usage ;;
@@ -154,10 +157,11 @@ done
 for r in "${rts[@]}"; do echo "$r:$(printf '%*s' $((12 - ${#r})) '')$("$r" --version 2>&1 | head -n 1)"; done
 
 bench_image_setup
-BERTHD_ARGS=()
+BERTHD_ARGS=(${extra_berthd_args[@]+"${extra_berthd_args[@]}"})
 if has_client rest; then
-  if [ "$rest_tcp" = 1 ]; then BERTHD_ARGS=(--rest-address 127.0.0.1:0); else BERTHD_ARGS=(--rest-address "$tmp/berthd/rest.sock"); fi
+  if [ "$rest_tcp" = 1 ]; then BERTHD_ARGS+=(--rest-address 127.0.0.1:0); else BERTHD_ARGS+=(--rest-address "$tmp/berthd/rest.sock"); fi
 fi
+[ ${#BERTHD_ARGS[@]} -eq 0 ] || echo "berthd args: ${BERTHD_ARGS[*]}"
 for d in "${kinds[@]}"; do
   start_daemon "$d" "$tmp/$d" || die "$d did not start"
   bench_image_pull "$d" "$tmp/$d"

@@ -170,6 +170,11 @@ http::Response Api::StartContainer(const std::string& ns, const std::string& id,
   }
   auto bundle = oci::LoadBundle(body->bundle_path, "/" + ns + "/" + id);
   if (!bundle.ok()) return Error(bundle.status());
+  json bundle_process = json::parse(bundle->spec_json)["process"];
+  if (bundle_process.contains("terminal") && bundle_process["terminal"] == true) {
+    return Error(400, "the bundle's process asks for a terminal, which the REST API has no console for "
+                      "(set process.terminal to false)");
+  }
   auto stdin_path = StdioPath(body->stdin_path, true);
   auto stdout_path = StdioPath(body->stdout_path, false);
   auto stderr_path = StdioPath(body->stderr_path, false);
@@ -264,6 +269,7 @@ http::Response Api::DeleteContainer(const std::string& ns, const std::string& id
 http::Response Api::AddProcess(const std::string& ns, const std::string& id, const http::Request& req) {
   auto process = DecodeProcess(req.body);
   if (!process.ok()) return Error(process.status());
+  if (process->terminal) return Error(400, "a terminal needs a console, which the REST API has none of");
   auto task = tasks_.Get(ns, id);
   if (!task.ok()) return Error(task.status());
   std::string exec_id;
@@ -274,10 +280,9 @@ http::Response Api::AddProcess(const std::string& ns, const std::string& id, con
   containerd::task::v2::ExecProcessRequest exec;
   exec.set_id(id);
   exec.set_exec_id(exec_id);
-  exec.set_terminal(false);  // no console to hand over here: a TTY would have nowhere to go
+  exec.set_terminal(false);
   exec.mutable_spec()->set_type_url(kProcessTypeUrl);
   Process spec_process = *process;
-  spec_process.terminal = false;
   // What the request leaves out comes from the container's own process, as `ctr task exec`
   // builds on the container's spec: without PATH nothing could be found.
   if (spec_process.env.empty() || spec_process.cwd.empty()) {

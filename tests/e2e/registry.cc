@@ -150,4 +150,29 @@ bool TestRegistry::Push(const fs::path& layout, const std::string& tag, const st
 
 std::string TestRegistry::Log() const { return Slurp(dir_ / "registry.log"); }
 
+TempDir* SuiteImage::dir_ = nullptr;
+TestRegistry* SuiteImage::registry_ = nullptr;
+
+std::string SuiteImage::Ref(int layers) {
+  if (registry_ == nullptr) {
+    if (dir_ == nullptr) dir_ = new TempDir();
+    auto layout = BuildTestImage(dir_->path() / "img", {.tag = "v1", .layers = layers});
+    if (layout.empty()) return "";
+    auto registry = TestRegistry::Start(dir_->path() / "registry");
+    if (!registry || !registry->Push(layout, "v1", "busybox:v1")) {
+      ADD_FAILURE() << "cannot push the test image";
+      return "";
+    }
+    registry_ = registry.release();
+  }
+  return registry_->Ref("busybox:v1");
+}
+
+void SuiteImage::Reset() {
+  delete registry_;
+  registry_ = nullptr;
+  delete dir_;
+  dir_ = nullptr;
+}
+
 }  // namespace berth::e2e

@@ -9,6 +9,8 @@
 //   daemon_->Ctr({"images", "pull", "--plain-http", reg->Ref("busybox:v1")});
 #pragma once
 
+#include "harness.h"
+
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -81,6 +83,19 @@ class TestRegistry {
   std::string host_;
   std::optional<Credentials> auth_;
   bool running_ = false;
+};
+
+// The busybox test image in a loopback registry, shared by the tests of one suite: made on the
+// first Ref() (or in SetUpTestSuite), gone with Reset() (TearDownTestSuite).
+class SuiteImage {
+ public:
+  // "127.0.0.1:PORT/busybox:v1"; "" after ADD_FAILURE when the image or registry cannot be made.
+  static std::string Ref(int layers = 1);
+  static void Reset();
+
+ private:
+  static TempDir* dir_;
+  static TestRegistry* registry_;
 };
 
 }  // namespace berth::e2e

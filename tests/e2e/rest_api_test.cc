@@ -33,20 +33,8 @@ struct HttpResult {
 
 class RestApiE2E : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    suite_dir_ = new TempDir();
-    auto layout = BuildTestImage(suite_dir_->path() / "img", {.tag = "v1", .layers = 1});
-    ASSERT_FALSE(layout.empty());
-    registry_ = TestRegistry::Start(suite_dir_->path() / "registry").release();
-    ASSERT_NE(registry_, nullptr);
-    ASSERT_TRUE(registry_->Push(layout, "v1", "busybox:v1"));
-  }
-  static void TearDownTestSuite() {
-    delete registry_;
-    registry_ = nullptr;
-    delete suite_dir_;
-    suite_dir_ = nullptr;
-  }
+  static void SetUpTestSuite() { ASSERT_FALSE(SuiteImage::Ref().empty()); }
+  static void TearDownTestSuite() { SuiteImage::Reset(); }
 
   void SetUp() override {
     dir_ = std::make_unique<TempDir>();
@@ -56,7 +44,7 @@ class RestApiE2E : public ::testing::Test {
     std::string log = daemon_->Log();
     ASSERT_TRUE(std::regex_search(log, m, std::regex("msg=\"serving REST API v1\".* port=([0-9]+)"))) << log;
     base_ = "127.0.0.1:" + m[1].str();
-    image_ = registry_->Ref("busybox:v1");
+    image_ = SuiteImage::Ref();
     auto pulled = daemon_->Ctr({"images", "pull", "--plain-http", image_}, std::chrono::seconds(120));
     ASSERT_EQ(pulled.exit_code, 0) << Describe(pulled);
     // The seed's bundle: /containers/redis, here under the test's dir.
@@ -100,16 +88,12 @@ class RestApiE2E : public ::testing::Test {
   }
   std::string StartBody() const { return R"({"bundlePath": ")" + bundle_.string() + R"("})"; }
 
-  static TempDir* suite_dir_;
-  static TestRegistry* registry_;
   std::unique_ptr<TempDir> dir_;
   std::unique_ptr<Berthd> daemon_;
   std::string base_, image_;
   fs::path bundle_;
 };
 
-TempDir* RestApiE2E::suite_dir_ = nullptr;
-TestRegistry* RestApiE2E::registry_ = nullptr;
 
 TEST_F(RestApiE2E, TheSeedsCurlCommands) {
   const std::string id = Id("redis");
@@ -236,6 +220,7 @@ TEST_F(RestApiE2E, ErrorsAreJsonWithTheRightCodes) {
   EXPECT_EQ(Curl("POST", "/containers/" + id + "/process/notapid", R"({"signal": 15})").code, 400);
   EXPECT_EQ(Curl("POST", "/containers/" + id + "/process/999999", R"({"signal": 15})").code, 404);
   EXPECT_EQ(Curl("PUT", "/containers/" + id + "/process", R"({"args": []})").code, 400);
+  EXPECT_EQ(Curl("PUT", "/containers/" + id + "/process", R"({"args": ["sh"], "terminal": true})").code, 400);
   // Checkpoints: the list is there (empty); making one needs criu.
   auto list = Curl("GET", "/containers/" + id + "/checkpoint");
   EXPECT_EQ(list.code, 200);

@@ -808,12 +808,7 @@ std::vector<std::string> Added(const std::set<std::string>& before, const std::s
 
 class RestHostileE2E : public ::testing::Test {
  protected:
-  static void TearDownTestSuite() {
-    delete registry_;
-    registry_ = nullptr;
-    delete suite_dir_;
-    suite_dir_ = nullptr;
-  }
+  static void TearDownTestSuite() { SuiteImage::Reset(); }
 
   void SetUp() override {
     pid_ = std::to_string(::getpid());
@@ -904,15 +899,8 @@ class RestHostileE2E : public ::testing::Test {
   // The test image, pushed to a registry made on first use (only the last check of the first
   // test needs a real bundle), pulled into this daemon. "" after a failure.
   std::string PullTestImage() {
-    if (registry_ == nullptr) {
-      if (suite_dir_ == nullptr) suite_dir_ = new TempDir();
-      auto layout = BuildTestImage(suite_dir_->path() / "img", {.tag = "v1", .layers = 1});
-      if (layout.empty()) return "";
-      auto registry = TestRegistry::Start(suite_dir_->path() / "registry");
-      if (!registry || !registry->Push(layout, "v1", "busybox:v1")) return "";
-      registry_ = registry.release();
-    }
-    std::string image = registry_->Ref("busybox:v1");
+    std::string image = SuiteImage::Ref();
+    if (image.empty()) return "";
     auto pulled = daemon_->Ctr({"images", "pull", "--plain-http", image}, 120s);
     EXPECT_EQ(pulled.exit_code, 0) << Describe(pulled);
     return pulled.exit_code == 0 ? image : "";
@@ -931,8 +919,6 @@ class RestHostileE2E : public ::testing::Test {
     return out;
   }
 
-  static TempDir* suite_dir_;
-  static TestRegistry* registry_;
   std::unique_ptr<TempDir> dir_;
   std::unique_ptr<Berthd> daemon_;
   std::string pid_;
@@ -941,8 +927,6 @@ class RestHostileE2E : public ::testing::Test {
   std::vector<std::string> cgroup_namespaces_;  // namespaces a task was (to be) made in
 };
 
-TempDir* RestHostileE2E::suite_dir_ = nullptr;
-TestRegistry* RestHostileE2E::registry_ = nullptr;
 
 TEST_F(RestHostileE2E, ThousandMalformedRequestsChangeNothing) {
   // Before any REST request: what exists.

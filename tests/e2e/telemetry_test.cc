@@ -44,23 +44,11 @@ int FreePort() {
 
 class TelemetryE2E : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    suite_dir_ = new TempDir();
-    auto layout = BuildTestImage(suite_dir_->path() / "img", {.tag = "v1", .layers = 1});
-    ASSERT_FALSE(layout.empty());
-    registry_ = TestRegistry::Start(suite_dir_->path() / "registry").release();
-    ASSERT_NE(registry_, nullptr);
-    ASSERT_TRUE(registry_->Push(layout, "v1", "busybox:v1"));
-  }
-  static void TearDownTestSuite() {
-    delete registry_;
-    registry_ = nullptr;
-    delete suite_dir_;
-    suite_dir_ = nullptr;
-  }
+  static void SetUpTestSuite() { ASSERT_FALSE(SuiteImage::Ref().empty()); }
+  static void TearDownTestSuite() { SuiteImage::Reset(); }
   void SetUp() override {
     dir_ = std::make_unique<TempDir>();
-    image_ = registry_->Ref("busybox:v1");
+    image_ = SuiteImage::Ref();
   }
   void TearDown() override {
     for (auto& d : daemons_) {
@@ -85,15 +73,11 @@ class TelemetryE2E : public ::testing::Test {
     return *daemons_.back();
   }
 
-  static TempDir* suite_dir_;
-  static TestRegistry* registry_;
   std::unique_ptr<TempDir> dir_;
   std::vector<std::unique_ptr<Berthd>> daemons_;
   std::string image_;
 };
 
-TempDir* TelemetryE2E::suite_dir_ = nullptr;
-TestRegistry* TelemetryE2E::registry_ = nullptr;
 
 TEST_F(TelemetryE2E, TheSeedsFlagsAndTheDumpAtTheInterval) {
   fs::path base = dir_->path() / "seed";

@@ -118,6 +118,21 @@ TEST(HttpServerStartTest, AddressesAndStaleSockets) {
   fs::remove_all(dir);
 }
 
+// A connection that asked for GET /stream; -1 when it could not.
+int OpenStream(const fs::path& socket_path) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, socket_path.c_str(), sizeof(addr.sun_path) - 1);
+  std::string req = "GET /stream HTTP/1.1\r\nHost: d\r\n\r\n";
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      ::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 // A handler for every request (the REST API's way): methods, bodies, queries, worker threads,
 // streamed answers.
 class HttpHandlerTest : public ::testing::Test {
@@ -174,13 +189,8 @@ TEST_F(HttpHandlerTest, ASlowHandlerDoesNotHoldOthersUp) {
 }
 
 TEST_F(HttpHandlerTest, StreamsChunksUntilTheClientHangsUp) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, sock_.c_str(), sizeof(addr.sun_path) - 1);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  std::string req = "GET /stream HTTP/1.1\r\nHost: d\r\n\r\n";
-  ASSERT_EQ(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+  int fd = OpenStream(sock_);
+  ASSERT_GE(fd, 0);
   std::string got;
   char buf[4096];
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -201,13 +211,8 @@ TEST_F(HttpHandlerTest, StreamsChunksUntilTheClientHangsUp) {
 }
 
 TEST_F(HttpHandlerTest, StoppingTheServerEndsOpenStreams) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, sock_.c_str(), sizeof(addr.sun_path) - 1);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  std::string req = "GET /stream HTTP/1.1\r\nHost: d\r\n\r\n";
-  ASSERT_EQ(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+  int fd = OpenStream(sock_);
+  ASSERT_GE(fd, 0);
   std::string got;
   char buf[256];
   while (got.find("{\"n\":0}") == std::string::npos) {  // the producer runs
