@@ -352,4 +352,14 @@ std::vector<std::string> RemoveNamespaceCgroups(const std::string& ns) {
   return left;
 }
 
+std::vector<std::string> ContainerCgroupsLeft(const std::string& ns, const std::string& id) {
+  std::vector<std::string> left;
+  std::error_code ec;
+  for (const auto& ctl : fs::directory_iterator("/sys/fs/cgroup", ec)) {
+    fs::path dir = ctl.path() / ns / id;
+    if (fs::is_directory(dir, ec)) left.push_back(dir.string());
+  }
+  return left;
+}
+
 }  // namespace berth::e2e

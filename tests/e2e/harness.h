@@ -130,6 +130,11 @@ std::vector<std::string> ProcessesMentioning(const std::string& needle);
 // in them: a leak.
 std::vector<std::string> RemoveNamespaceCgroups(const std::string& ns);
 
+// The cgroups of container `id` of namespace `ns` (/sys/fs/cgroup/<controller>/<ns>/<id>) that
+// still exist: a leak once its task is gone. For tests in a namespace other tests share
+// (default), where the namespace's parent cgroup may hold their containers.
+std::vector<std::string> ContainerCgroupsLeft(const std::string& ns, const std::string& id);
+
 // Polls `done` until it holds or `timeout` passes; returns its last value.
 bool WaitUntil(const std::function<bool()>& done,
                std::chrono::milliseconds timeout = std::chrono::seconds(10));

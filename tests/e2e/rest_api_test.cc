@@ -57,7 +57,8 @@ class RestApiE2E : public ::testing::Test {
       for (const auto& id : {Id("redis"), Id("second")}) Curl("DELETE", "/containers/" + id);
       EXPECT_EQ(daemon_->Stop(), 0) << daemon_->Log();
       EXPECT_THAT(ProcessesMentioning(daemon_->socket().string()), ::testing::IsEmpty());
-      EXPECT_THAT(RemoveNamespaceCgroups("default"), ::testing::IsEmpty());
+      for (const auto& id : {Id("redis"), Id("second")}) EXPECT_THAT(ContainerCgroupsLeft("default", id), ::testing::IsEmpty());
+      RemoveNamespaceCgroups("default");  // when no other test's containers are in it
     }
   }
 
@@ -253,12 +254,13 @@ TEST_F(RestApiE2E, AFailedStartLeavesNothingAndNamespacesAreSeparate) {
   EXPECT_EQ(State()["containers"].size(), 0u);
 
   // ?namespace= picks the namespace: ctr sees it there, not in default.
-  auto other = Curl("POST", "/containers/" + Id("redis") + "?namespace=rest", StartBody());
+  const std::string ns = Id("rest");
+  auto other = Curl("POST", "/containers/" + Id("redis") + "?namespace=" + ns, StartBody());
   ASSERT_EQ(other.code, 201) << other.body;
   EXPECT_EQ(State()["containers"].size(), 0u);
-  EXPECT_THAT(daemon_->Ctr({"-n", "rest", "task", "ls"}).out, HasSubstr(Id("redis")));
-  EXPECT_EQ(Curl("DELETE", "/containers/" + Id("redis") + "?namespace=rest").code, 200);
-  EXPECT_THAT(RemoveNamespaceCgroups("rest"), ::testing::IsEmpty());
+  EXPECT_THAT(daemon_->Ctr({"-n", ns, "task", "ls"}).out, HasSubstr(Id("redis")));
+  EXPECT_EQ(Curl("DELETE", "/containers/" + Id("redis") + "?namespace=" + ns).code, 200);
+  EXPECT_THAT(RemoveNamespaceCgroups(ns), ::testing::IsEmpty());
 }
 
 TEST_F(RestApiE2E, TheSeedsCtrWorkflowsThroughBerth) {

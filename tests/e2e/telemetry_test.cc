@@ -59,12 +59,14 @@ class TelemetryE2E : public ::testing::Test {
         d->Ctr({"task", "kill", "-s", "SIGKILL", id});
         d->Ctr({"task", "delete", "-f", id});
         d->Ctr({"containers", "rm", id});
+        ids_.push_back(id);
       }
       EXPECT_EQ(d->Stop(), 0) << d->Log();
       EXPECT_THAT(ProcessesMentioning(d->socket().string()), ::testing::IsEmpty());
     }
     daemons_.clear();
-    EXPECT_THAT(RemoveNamespaceCgroups("default"), ::testing::IsEmpty());
+    for (const auto& id : ids_) EXPECT_THAT(ContainerCgroupsLeft("default", id), ::testing::IsEmpty());
+    RemoveNamespaceCgroups("default");  // when no other test's containers are in it
   }
   Berthd& StartDaemon(const std::string& name, std::vector<std::string> args) {
     daemons_.push_back(std::make_unique<Berthd>(dir_->path() / name, std::move(args)));
@@ -75,6 +77,7 @@ class TelemetryE2E : public ::testing::Test {
 
   std::unique_ptr<TempDir> dir_;
   std::vector<std::unique_ptr<Berthd>> daemons_;
+  std::vector<std::string> ids_;  // containers removed in TearDown
   std::string image_;
 };
 
