@@ -66,8 +66,7 @@ int RunSeedStart(const GlobalOptions& global, const SeedArgs& args) {
   auto bundle = oci::LoadBundle(std::filesystem::absolute(args.bundle).lexically_normal().string(),
                                 "/" + global.namespace_name + "/" + args.id);
   if (!bundle.ok()) return Fail(bundle.status());
-  auto spec = nlohmann::json::parse(bundle->spec_json);
-  const bool tty = SpecTerminal(spec);
+  const bool tty = bundle->terminal;
   std::optional<ProcessSession> session;
   if (args.attach) session.emplace(tty);
   auto client = Dial(global);
@@ -123,11 +122,9 @@ int RunSeedExec(const GlobalOptions& global, const SeedArgs& args) {
 int RunSeedStats(const GlobalOptions& global, const SeedArgs& args) {
   auto client = Dial(global);
   if (client == nullptr) return kExitFailure;
-  if (auto task = client->GetTask(args.id); !task.ok()) return Fail(task.status());
-  auto metrics = client->TaskMetrics({"id==" + args.id});
-  if (!metrics.ok()) return Fail(metrics.status());
-  if (metrics->empty()) return Fail(NotFound("no stats for container {:?}", args.id));
-  auto out = FormatMetricsTable(metrics->front());
+  auto metric = TaskMetricOf(*client, args.id);
+  if (!metric.ok()) return Fail(metric.status());
+  auto out = FormatMetricsTable(*metric);
   if (!out.ok()) return Fail(out.status());
   std::cout << *out << std::flush;
   return 0;

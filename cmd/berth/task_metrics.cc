@@ -98,4 +98,11 @@ Result<std::string> FormatMetricsJson(const client::TaskMetric& metric) {
   return out;
 }
 
+Result<client::TaskMetric> TaskMetricOf(client::Client& client, const std::string& id) {
+  BERTH_RETURN_IF_ERROR(client.GetTask(id).status());
+  BERTH_ASSIGN_OR_RETURN(auto metrics, client.TaskMetrics({"id==" + id}));
+  if (metrics.empty()) return NotFound("no metrics received for task {:?}", id);
+  return metrics.front();
+}
+
 }  // namespace berth::cli

@@ -126,12 +126,9 @@ int RunPs(const GlobalOptions& global, const TaskArgs& args) {
 int RunMetrics(const GlobalOptions& global, const TaskArgs& args) {
   auto client = Dial(global);
   if (client == nullptr) return kExitFailure;
-  if (auto task = client->GetTask(args.id); !task.ok()) return Fail(task.status());
-  auto metrics = client->TaskMetrics({"id==" + args.id});
-  if (!metrics.ok()) return Fail(metrics.status());
-  if (metrics->empty()) return Fail(NotFound("no metrics received for task {:?}", args.id));
-  auto out = args.format == kFormatJson ? FormatMetricsJson(metrics->front())
-                                        : FormatMetricsTable(metrics->front());
+  auto metric = TaskMetricOf(*client, args.id);
+  if (!metric.ok()) return Fail(metric.status());
+  auto out = args.format == kFormatJson ? FormatMetricsJson(*metric) : FormatMetricsTable(*metric);
   if (!out.ok()) return Fail(out.status());
   std::cout << *out << std::flush;
   if (args.format == kFormatJson) std::cout << std::endl;

@@ -61,7 +61,8 @@ Result<BundleSpec> LoadBundle(const std::string& bundle_path, const std::string&
     linux["cgroupsPath"] = cgroup_path;
   }
   try {
-    return BundleSpec{dir.string(), spec.dump()};
+    auto terminal = process->find("terminal");
+    return BundleSpec{dir.string(), spec.dump(), terminal != process->end() && *terminal == true};
   } catch (const json::exception&) {  // a path or string that is not UTF-8
     return InvalidArgument("bundle {}: its paths or {} are not valid UTF-8", dir.string(), config.string());
   }

@@ -17,6 +17,7 @@ inline constexpr const char* kBundleLabel = "io.berth.bundle";
 struct BundleSpec {
   std::string dir;        // the bundle, canonical
   std::string spec_json;  // config.json, adjusted as above
+  bool terminal = false;  // its process asks for a terminal
 };
 
 // InvalidArgument for a relative path or a config.json that is not a runtime spec (no process

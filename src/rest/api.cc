@@ -19,6 +19,7 @@
 #include "common/timeutil.h"
 #include "oci/bundle.h"
 #include "events/seed_event.h"
+#include "github.com/containerd/containerd/api/events/task.pb.h"
 #include "github.com/containerd/containerd/runtime/v2/runc/options/oci.pb.h"
 
 namespace berth::rest {
@@ -133,6 +134,43 @@ std::optional<json> EventJson(const events::Envelope& env) {
 
 }  // namespace
 
+Api::Api(control::Containers& containers, control::Tasks& tasks, events::Exchange& exchange)
+    : containers_(containers), tasks_(tasks), exchange_(exchange) {
+  auto filter = filters::ParseAll({"topic==\"/tasks/exit\""});
+  if (filter.ok()) {
+    reaper_ = std::thread(&Api::ReapExecs, this, exchange_.Subscribe(std::move(*filter)));
+  } else {
+    log::Error("rest: exec reaper not started", {{"error", filter.status().ToString()}});
+  }
+}
+
+Api::~Api() {
+  stopping_ = true;
+  if (reaper_.joinable()) reaper_.join();
+}
+
+void Api::ReapExecs(std::unique_ptr<events::Subscription> exits) {
+  events::Envelope env;
+  while (!stopping_) {
+    auto got = exits->Next(std::chrono::milliseconds(500), &env);
+    if (got == events::Subscription::Wait::kClosed) return;
+    if (got != events::Subscription::Wait::kEvent) continue;
+    containerd::events::TaskExit exit;
+    if (!exit.ParseFromString(env.event().value()) || !exit.id().starts_with("rest-")) continue;
+    const std::string& ns = env.namespace_();
+    if (auto task = tasks_.Get(ns, exit.container_id()); task.ok()) {
+      auto deleted = (*task)->Delete(exit.id());
+      if (!deleted.ok() && !deleted.status().Is(Errc::kNotFound)) {
+        log::Warn("rest: delete exited exec",
+                  {{"namespace", ns}, {"id", exit.container_id()}, {"exec", exit.id()},
+                   {"error", deleted.status().ToString()}});
+      }
+    }
+    std::lock_guard lock(mu_);
+    execs_.erase(ns + "/" + exit.container_id() + "/" + exit.id());
+  }
+}
+
 http::Response Api::Handle(const http::Request& req) {
   std::string ns = req.QueryParam("namespace", "default");
   if (Status st = identifiers::Validate(ns); !st.ok()) return Error(400, "namespace: " + st.message());
@@ -170,8 +208,7 @@ http::Response Api::StartContainer(const std::string& ns, const std::string& id,
   }
   auto bundle = oci::LoadBundle(body->bundle_path, "/" + ns + "/" + id);
   if (!bundle.ok()) return Error(bundle.status());
-  json bundle_process = json::parse(bundle->spec_json)["process"];
-  if (bundle_process.contains("terminal") && bundle_process["terminal"] == true) {
+  if (bundle->terminal) {
     return Error(400, "the bundle's process asks for a terminal, which the REST API has no console for "
                       "(set process.terminal to false)");
   }

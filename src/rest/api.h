@@ -9,9 +9,12 @@
 // Thread-safety: Handle may run on several threads at once.
 #pragma once
 
+#include <atomic>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "control/containers.h"
 #include "control/tasks.h"
@@ -23,8 +26,11 @@ namespace berth::rest {
 
 class Api {
  public:
-  Api(control::Containers& containers, control::Tasks& tasks, events::Exchange& exchange)
-      : containers_(containers), tasks_(tasks), exchange_(exchange) {}
+  // Starts the thread that deletes the REST API's exec processes once they exit.
+  Api(control::Containers& containers, control::Tasks& tasks, events::Exchange& exchange);
+  ~Api();  // stops and joins that thread
+  Api(const Api&) = delete;
+  Api& operator=(const Api&) = delete;
 
   http::Response Handle(const http::Request& req);
 
@@ -41,6 +47,10 @@ class Api {
   http::Response State(const std::string& ns);
   http::Response Events(const std::string& ns);
 
+  // The seed dropped a process once it exited: an exec started here is deleted from its shim
+  // (and forgotten here) on its /tasks/exit, so neither grows with every exec.
+  void ReapExecs(std::unique_ptr<events::Subscription> exits);
+
   // A container with a task, as /state shows it.
   Result<ContainerView> View(const std::string& ns, const metadata::Container& c);
 
@@ -53,6 +63,8 @@ class Api {
   std::mutex mu_;
   std::map<std::string, Process> execs_;
   uint64_t next_exec_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::thread reaper_;
 };
 
 }  // namespace berth::rest
