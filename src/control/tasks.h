@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <utility>
 #include <functional>
 #include <map>
@@ -19,6 +20,9 @@
 
 #include <google/protobuf/any.pb.h>
 
+#include "checkpoint/store_blob.h"
+#include "events/exchange.h"
+#include "metadata/content_store.h"
 #include "metadata/db.h"
 #include "mount/mount.h"
 #include "runtime/task_manager.h"
@@ -36,6 +40,17 @@ struct TaskRequest {
   std::vector<mount::Mount> rootfs;  // empty: the container's snapshot, if it has one
   std::string stdin_path, stdout_path, stderr_path;
   bool terminal = false;
+  // Restore the task from this checkpoint (a criu tar blob of the namespace) instead of
+  // starting it afresh.
+  std::optional<checkpoint::Blob> checkpoint;
+};
+
+struct CheckpointRequest {
+  std::string container_id;
+  // containerd.runc.v1.CheckpointOptions: exit, tcp, unix sockets, terminal, file locks,
+  // empty namespaces, cgroups mode; image_path/work_path keep criu's files there instead.
+  std::optional<google::protobuf::Any> options;
+  std::optional<std::string> lease;  // the blobs written join it
 };
 
 struct CreatedTask {
@@ -77,15 +92,19 @@ class OperationGate {
 // Told of every container start: its namespace and how long create + start took.
 using StartObserver = std::function<void(const std::string& ns, std::chrono::nanoseconds took)>;
 
+struct TasksConfig {
+  int concurrency = 0;  // OperationGate's limit
+  StartObserver on_start;
+  metadata::ContentStore* content = nullptr;  // checkpoints: where their blobs go (required)
+  events::Publisher* events = nullptr;        // /tasks/checkpointed (optional)
+  // Where criu's image files wait on their way to the content store (emptied at start: what
+  // a crash left there is garbage).
+  std::filesystem::path scratch;
+};
+
 class Tasks {
  public:
-  Tasks(metadata::Db& db, runtime::TaskManager& manager, Snapshotters snapshotters, int concurrency = 0,
-        StartObserver on_start = {})
-      : db_(db),
-        manager_(manager),
-        snapshotters_(std::move(snapshotters)),
-        gate_(concurrency),
-        on_start_(std::move(on_start)) {}
+  Tasks(metadata::Db& db, runtime::TaskManager& manager, Snapshotters snapshotters, TasksConfig config);
 
   // NotFound for a missing container; InvalidArgument for one without a spec or with an
   // unknown snapshotter; the TaskManager's errors (AlreadyExists, the shim's).
@@ -100,12 +119,21 @@ class Tasks {
   // Deletes the init process, shuts the shim down, removes the bundle.
   Result<containerd::task::v2::DeleteResponse> Delete(const std::string& ns, const std::string& id);
 
+  // containerd's Tasks.Checkpoint: criu dumps the task, its image files go into the content
+  // store as a criu tar, the container's spec beside it; both descriptors are returned (none
+  // when the options name an image_path: the files stay there). The shim's errors as they come
+  // (FailedPrecondition when criu is unusable here); nothing is left in the store on failure.
+  Result<std::vector<checkpoint::Blob>> Checkpoint(const std::string& ns, const CheckpointRequest& req);
+
  private:
   metadata::Db& db_;
   runtime::TaskManager& manager_;
   Snapshotters snapshotters_;
   OperationGate gate_;
   StartObserver on_start_;
+  metadata::ContentStore* content_;
+  events::Publisher* events_;
+  std::filesystem::path scratch_;
   std::mutex mu_;
   // When each task's create began, until its init process starts (or it is deleted).
   std::map<std::string, std::chrono::steady_clock::time_point> starting_;

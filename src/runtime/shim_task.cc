@@ -12,6 +12,8 @@ constexpr const char* kService = "containerd.task.v2.Task";
 constexpr std::chrono::milliseconds kShortCall{std::chrono::seconds(30)};
 // runc create/delete can take long on a loaded machine (and mount, cgroups...).
 constexpr std::chrono::milliseconds kLongCall{std::chrono::minutes(2)};
+// criu writes every page of the container's memory: bounded only to catch a hung shim.
+constexpr std::chrono::milliseconds kCheckpointCall{std::chrono::minutes(30)};
 }  // namespace
 
 template <typename Resp>
@@ -98,6 +100,14 @@ Status ShimTask::CloseIO(const std::string& exec_id, bool stdin) {
 
 Status ShimTask::Update(const shimapi::UpdateTaskRequest& req) {
   return Invoke<google::protobuf::Empty>("Update", req, kShortCall).status();
+}
+
+Status ShimTask::Checkpoint(const std::string& path, const google::protobuf::Any* options) {
+  shimapi::CheckpointTaskRequest req;
+  req.set_id(id());
+  req.set_path(path);
+  if (options != nullptr) *req.mutable_options() = *options;
+  return Invoke<google::protobuf::Empty>("Checkpoint", req, kCheckpointCall).status();
 }
 
 Result<shimapi::WaitResponse> ShimTask::Wait(const std::string& exec_id, const std::function<bool()>& cancelled) {

@@ -40,6 +40,8 @@ class ShimTask {
   Status ResizePty(const std::string& exec_id, uint32_t width, uint32_t height);
   Status CloseIO(const std::string& exec_id, bool stdin);
   Status Update(const shimapi::UpdateTaskRequest& req);
+  // criu's dump into `path` (the shim's CheckpointTaskRequest); as long as criu needs.
+  Status Checkpoint(const std::string& path, const google::protobuf::Any* options);
   // Blocks until the process exits; `cancelled` is polled so that a caller that went away
   // (a gRPC client hanging up, the daemon stopping) does not hold a thread forever: Canceled.
   Result<shimapi::WaitResponse> Wait(const std::string& exec_id, const std::function<bool()>& cancelled);

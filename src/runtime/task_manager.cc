@@ -44,6 +44,12 @@ Result<std::shared_ptr<ShimTask>> TaskManager::Create(const std::string& ns, con
     return s;
   };
   if (Status s = bundle.WriteShimBinary(binary); !s.ok()) return fail(s);
+  std::string checkpoint = opts.checkpoint;
+  if (opts.checkpoint_into_bundle) {
+    auto dir = opts.checkpoint_into_bundle(bundle.path);
+    if (!dir.ok()) return fail(dir.status());
+    checkpoint = *dir;
+  }
   auto log = ShimLog::Open(loop_, bundle);
   if (!log.ok()) return fail(log.status());
   auto address = launcher_.Start(binary, bundle, topts);
@@ -65,7 +71,7 @@ Result<std::shared_ptr<ShimTask>> TaskManager::Create(const std::string& ns, con
   req.set_stdout(opts.stdout_path);
   req.set_stderr(opts.stderr_path);
   req.set_terminal(opts.terminal);
-  req.set_checkpoint(opts.checkpoint);
+  req.set_checkpoint(checkpoint);
   if (topts) *req.mutable_options() = *topts;
   for (const auto& m : opts.rootfs) {
     auto* pm = req.add_rootfs();

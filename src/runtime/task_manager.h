@@ -38,7 +38,11 @@ struct CreateTaskOptions {
   std::vector<mount::Mount> rootfs;
   std::string stdin_path, stdout_path, stderr_path;
   bool terminal = false;
+  // A task restored from a checkpoint: the directory of criu's image files...
   std::string checkpoint;
+  // ...or made in the new bundle by this (it returns the directory; a failure fails the create
+  // and removes the bundle).
+  std::function<Result<std::string>(const std::filesystem::path& bundle)> checkpoint_into_bundle;
 };
 
 struct TaskManagerConfig {

@@ -87,7 +87,12 @@ class Services {
         snapshots(snapshotters.ByName(), exchange, gc),
         differ(content_store, local_content->root().parent_path() / "tmpmounts"),
         diff(differ),
-        task_control(db, task_manager, snapshotters.ByName(), concurrency, std::move(on_start)),
+        task_control(db, task_manager, snapshotters.ByName(),
+                     control::TasksConfig{.concurrency = concurrency,
+                                          .on_start = std::move(on_start),
+                                          .content = &content_store,
+                                          .events = &exchange,
+                                          .scratch = local_content->root().parent_path() / "tmpcheckpoints"}),
         tasks(task_control) {
     gc_core.AddSnapshotter(snapshotters.overlay->name(), snapshotters.overlay.get());
     gc_core.AddSnapshotter(snapshotters.native->name(), snapshotters.native.get());

@@ -40,10 +40,11 @@ grpc::Status TasksService::Create(grpc::ServerContext* ctx, const tasksapi::Crea
                                   tasksapi::CreateTaskResponse* resp) {
   auto ns = RequireNamespace(*ctx);
   if (!ns.ok()) return ToGrpc(ns.status());
-  if (req->has_checkpoint() && !req->checkpoint().digest().empty()) {
-    return ToGrpc(NotImplemented("restoring a task from a checkpoint"));
-  }
   control::TaskRequest task_req;
+  if (req->has_checkpoint() && !req->checkpoint().digest().empty()) {
+    const auto& d = req->checkpoint();
+    task_req.checkpoint = checkpoint::Blob{d.media_type(), d.digest(), d.size()};
+  }
   task_req.container_id = req->container_id();
   task_req.runtime_path = req->runtime_path();
   if (req->has_options()) task_req.options = req->options();
@@ -186,10 +187,22 @@ grpc::Status TasksService::ListPids(grpc::ServerContext* ctx, const tasksapi::Li
 }
 
 grpc::Status TasksService::Checkpoint(grpc::ServerContext* ctx, const tasksapi::CheckpointTaskRequest* req,
-                                      tasksapi::CheckpointTaskResponse*) {
-  auto task = TaskOf(*ctx, req->container_id());
-  if (!task.ok()) return ToGrpc(task.status());
-  return ToGrpc(NotImplemented("checkpoint of task {}", req->container_id()));
+                                      tasksapi::CheckpointTaskResponse* resp) {
+  auto ns = RequireNamespace(*ctx);
+  if (!ns.ok()) return ToGrpc(ns.status());
+  control::CheckpointRequest creq;
+  creq.container_id = req->container_id();
+  if (req->has_options()) creq.options = req->options();
+  creq.lease = LeaseOf(*ctx);
+  auto blobs = tasks_.Checkpoint(*ns, creq);
+  if (!blobs.ok()) return ToGrpc(blobs.status());
+  for (const auto& b : *blobs) {
+    auto* d = resp->add_descriptors();
+    d->set_media_type(b.media_type);
+    d->set_digest(b.digest);
+    d->set_size(b.size);
+  }
+  return grpc::Status::OK;
 }
 
 grpc::Status TasksService::Update(grpc::ServerContext* ctx, const tasksapi::UpdateTaskRequest* req,

@@ -1,6 +1,7 @@
 // containerd.services.tasks.v1.Tasks (containerd 1.6's services/tasks/local.go) over the
 // control::Tasks (shared with the REST API): the container's record (spec, runtime, snapshot)
-// comes from the metadata DB, the process work is the shim's. Checkpoint answers NotImplemented for now.
+// comes from the metadata DB, the process work is the shim's. Checkpoint and restore
+// (Create with a checkpoint) go through control::Tasks as well.
 #pragma once
 
 #include <map>

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/status.h"
@@ -25,6 +26,10 @@ struct Container {
   std::map<std::string, std::unique_ptr<Process>> execs;
   CgroupPaths cgroup;
   std::unique_ptr<OomWatcher> oom;
+  // Set when the task was created from a checkpoint: Start restores it instead of starting.
+  std::optional<CriuOptions> restore;
+  // The spec points runc at <bundle>/criu.conf (criu_stdio.h): stdio can cross a checkpoint.
+  bool criu_config = false;
 
   // The init process for "", else the exec; NotFound for an unknown exec id.
   Result<Process*> Find(const std::string& exec_id);

@@ -104,13 +104,15 @@ std::vector<std::string> OciRuntime::GlobalArgs() const {
   if (!config_.root.empty()) a.insert(a.end(), {"--root", config_.root});
   if (!config_.log_path.empty()) a.insert(a.end(), {"--log", config_.log_path, "--log-format", "json"});
   if (config_.systemd_cgroup) a.push_back("--systemd-cgroup");
+  if (!config_.criu_path.empty()) a.insert(a.end(), {"--criu", config_.criu_path});
   return a;
 }
 
-Result<OciRuntime::Output> OciRuntime::Run(const std::vector<std::string>& args, const ChildStdio* stdio,
-                                           const std::string& stdin_data) const {
-  std::vector<std::string> argv = GlobalArgs();
-  argv.insert(argv.end(), args.begin(), args.end());
+namespace {
+
+// fork/exec `argv`, wait for it, its output captured unless `stdio` is given.
+Result<OciRuntime::Output> Spawn(std::vector<std::string> argv, const ChildStdio* stdio,
+                                 const std::string& stdin_data) {
   std::vector<char*> cargv;
   for (auto& s : argv) cargv.push_back(s.data());
   cargv.push_back(nullptr);
@@ -143,24 +145,35 @@ Result<OciRuntime::Output> OciRuntime::Run(const std::vector<std::string>& args,
     cout = stdio->out >= 0 ? stdio->out : null_fd;
     cerr = stdio->err >= 0 ? stdio->err : null_fd;
   }
-  off_t log_from = FileSize(config_.log_path);
-
   pid_t pid = ::fork();
   if (pid < 0) {
     int err = errno;
     close_all();
-    return ErrnoStatus("fork " + config_.binary, err);
+    return ErrnoStatus("fork " + argv[0], err);
   }
   if (pid == 0) ExecChild(cargv.data(), cin, cout, cerr);
 
   int wstatus = 0;
   while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
   }
-  Output o;
+  OciRuntime::Output o;
   o.exit_status = static_cast<int>(ExitStatusFromWait(wstatus));
   o.out = ReadFd(out_fd);
   o.err = ReadFd(err_fd);
   close_all();
+  return o;
+}
+
+}  // namespace
+
+Result<OciRuntime::Output> RunProgram(const std::vector<std::string>& argv) { return Spawn(argv, nullptr, ""); }
+
+Result<OciRuntime::Output> OciRuntime::Run(const std::vector<std::string>& args, const ChildStdio* stdio,
+                                           const std::string& stdin_data) const {
+  std::vector<std::string> argv = GlobalArgs();
+  argv.insert(argv.end(), args.begin(), args.end());
+  off_t log_from = FileSize(config_.log_path);
+  BERTH_ASSIGN_OR_RETURN(Output o, Spawn(std::move(argv), stdio, stdin_data));
   if (o.exit_status == 0) return o;
 
   std::string msg;
@@ -214,6 +227,42 @@ Status OciRuntime::Exec(const std::string& id, const ExecOptions& o) const {
 
 Status OciRuntime::Update(const std::string& id, const std::string& resources_json) const {
   return Run({"update", "--resources", "-", id}, nullptr, resources_json).status();
+}
+
+namespace {
+
+void AppendCriuArgs(const CriuOptions& o, std::vector<std::string>& a) {
+  a.insert(a.end(), {"--image-path", o.image_path});
+  if (!o.work_path.empty()) a.insert(a.end(), {"--work-path", o.work_path});
+  if (!o.parent_path.empty()) a.insert(a.end(), {"--parent-path", o.parent_path});
+  if (o.tcp_established) a.push_back("--tcp-established");
+  if (o.ext_unix_sockets) a.push_back("--ext-unix-sk");
+  if (o.shell_job) a.push_back("--shell-job");
+  if (o.file_locks) a.push_back("--file-locks");
+  for (const auto& ns : o.empty_namespaces) a.insert(a.end(), {"--empty-ns", ns});
+  if (!o.cgroups_mode.empty()) a.insert(a.end(), {"--manage-cgroups-mode", o.cgroups_mode});
+}
+
+}  // namespace
+
+Status OciRuntime::Checkpoint(const std::string& id, const CriuOptions& opts, const CheckpointActions& act) const {
+  std::vector<std::string> a = {"checkpoint"};
+  AppendCriuArgs(opts, a);
+  if (act.leave_running) a.push_back("--leave-running");
+  if (act.pre_dump) a.push_back("--pre-dump");
+  a.push_back(id);
+  return Run(a, nullptr).status();
+}
+
+Status OciRuntime::Restore(const std::string& id, const RestoreOptions& o) const {
+  std::vector<std::string> a = {"restore"};
+  AppendCriuArgs(o.criu, a);
+  a.insert(a.end(), {"--pid-file", o.pid_file});
+  if (!o.console_socket.empty()) a.insert(a.end(), {"--console-socket", o.console_socket});
+  a.insert(a.end(), {"--detach", "--no-subreaper", "--bundle", o.bundle});
+  if (o.no_pivot) a.push_back("--no-pivot");
+  a.push_back(id);
+  return Run(a, &o.stdio).status();
 }
 
 Result<std::vector<int>> OciRuntime::Ps(const std::string& id) const {

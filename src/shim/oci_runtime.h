@@ -36,6 +36,33 @@ struct CreateOptions {
   ChildStdio stdio;
 };
 
+// criu's options for `checkpoint` and `restore`, as containerd's runc shim passes them.
+struct CriuOptions {
+  std::string image_path;   // --image-path: where criu's image files are (written or read)
+  std::string work_path;    // --work-path: criu's logs and scratch
+  std::string parent_path;  // --parent-path: a pre-dump to build on ("" = none)
+  bool tcp_established = false;
+  bool ext_unix_sockets = false;
+  bool shell_job = false;  // a task with a terminal
+  bool file_locks = false;
+  std::vector<std::string> empty_namespaces;
+  std::string cgroups_mode;  // --manage-cgroups-mode soft|full|strict|ignore
+};
+
+struct CheckpointActions {
+  bool leave_running = false;
+  bool pre_dump = false;
+};
+
+struct RestoreOptions {
+  std::string bundle;
+  std::string pid_file;
+  std::string console_socket;
+  bool no_pivot = false;
+  CriuOptions criu;
+  ChildStdio stdio;
+};
+
 struct ExecOptions {
   std::string process_json;  // path of the OCI process spec
   std::string pid_file;
@@ -58,6 +85,12 @@ class OciRuntime {
   Status Exec(const std::string& id, const ExecOptions& opts) const;
   // `update --resources -` with the LinuxResources JSON on stdin.
   Status Update(const std::string& id, const std::string& resources_json) const;
+  // `checkpoint`: criu dumps the container into opts.image_path (and stops it unless
+  // leave_running).
+  Status Checkpoint(const std::string& id, const CriuOptions& opts, const CheckpointActions& actions) const;
+  // `restore --detach --no-subreaper`: the container restored from opts.criu.image_path; its init
+  // becomes the caller's child (criu restores it as the runtime's sibling).
+  Status Restore(const std::string& id, const RestoreOptions& opts) const;
   // `ps --format json`: the container's pids.
   Result<std::vector<int>> Ps(const std::string& id) const;
 
@@ -75,6 +108,10 @@ class OciRuntime {
   std::vector<std::string> GlobalArgs() const;
   RuntimeConfig config_;
 };
+
+// Runs any program (argv[0] looked up in PATH) with stdio from /dev/null, capturing its output;
+// fails only when it cannot be started.
+Result<OciRuntime::Output> RunProgram(const std::vector<std::string>& argv);
 
 // The message of the last `"level":"error"` line of a runtime's JSON log text ("" if none).
 std::string LastRuntimeError(const std::string& log_text);

@@ -6,16 +6,19 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include <google/protobuf/empty.pb.h>
 #include <nlohmann/json.hpp>
 
+#include "common/any_message.h"
 #include "common/logging.h"
 #include "github.com/containerd/containerd/api/events/task.pb.h"
 #include "github.com/containerd/containerd/api/types/task/task.pb.h"
 #include "mount/mount.h"
+#include "shim/criu_stdio.h"
 #include "mount/mount_proto.h"
 
 namespace berth::shim {
@@ -94,9 +97,7 @@ void TaskService::Register(ttrpc::Server& s) {
   UnaryEmpty<task::CloseIORequest>(s, "CloseIO", [this](const auto& r) { return CloseIO(r); });
   UnaryEmpty<task::UpdateTaskRequest>(s, "Update", [this](const auto& r) { return Update(r); });
   UnaryEmpty<task::ShutdownRequest>(s, "Shutdown", [this](const auto& r) { return Shutdown(r); });
-  UnaryEmpty<task::CheckpointTaskRequest>(s, "Checkpoint", [](const auto&) {
-    return NotImplemented("checkpoint is not supported by berth-shim yet");
-  });
+  UnaryEmpty<task::CheckpointTaskRequest>(s, "Checkpoint", [this](const auto& r) { return Checkpoint(r); });
   s.Register(kService, "Wait", [this](const ttrpc::CallContext&, std::string_view payload, ttrpc::Responder r) {
     task::WaitRequest req;
     if (!req.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
@@ -146,7 +147,6 @@ Result<task::CreateTaskResponse> TaskService::Create(const task::CreateTaskReque
 
 Result<task::CreateTaskResponse> TaskService::CreateTask(const task::CreateTaskRequest& r) {
   if (containers_.count(r.id())) return AlreadyExists("container {}", r.id());
-  if (!r.checkpoint().empty()) return NotImplemented("restore from a checkpoint is not supported by berth-shim yet");
   RuncOptions opts = config_.default_options;
   if (!r.options().type_url().empty()) {
     BERTH_ASSIGN_OR_RETURN(opts, UnpackOptions(r.options()));
@@ -164,6 +164,20 @@ Result<task::CreateTaskResponse> TaskService::CreateTask(const task::CreateTaskR
     if (::mkdir(c->rootfs.c_str(), 0711) != 0 && errno != EEXIST) return ErrnoStatus("mkdir " + c->rootfs, errno);
     Status st = mount::MountAll(mount::FromProto(r.rootfs()), c->rootfs);
     if (!st.ok()) return st.Wrap("failed to mount rootfs component");
+  }
+  if (auto prepared = PrepareCriuConfig(r.bundle()); prepared.ok()) {
+    c->criu_config = *prepared;
+  } else {
+    log::Warn("criu config for the task's stdio", {{"id", r.id()}, {"error", prepared.status().ToString()}});
+  }
+  if (!r.checkpoint().empty()) {
+    // As containerd's shim: nothing runs yet; Start restores the checkpoint.
+    CriuOptions restore;
+    restore.image_path = r.checkpoint();
+    restore.work_path = opts.criu_work_path().empty() ? r.bundle() + "/criu-work" : opts.criu_work_path();
+    restore.parent_path = r.parent_checkpoint();
+    c->restore = std::move(restore);
+    return Created(std::move(c), r, 0);
   }
   std::string pid_file = r.bundle() + "/init.pid";
   Status st = WithStdio(c->init, [&](const ChildStdio& stdio, const std::string& console) {
@@ -185,7 +199,11 @@ Result<task::CreateTaskResponse> TaskService::CreateTask(const task::CreateTaskR
   }
   c->init.pid = *pid;
   if (auto cg = CgroupOfPid(*pid, config_.cgroup_root); cg.ok()) c->cgroup = *cg;
+  return Created(std::move(c), r, *pid);
+}
 
+Result<task::CreateTaskResponse> TaskService::Created(std::unique_ptr<Container> c, const task::CreateTaskRequest& r,
+                                                      int pid) {
   ev::TaskCreate e;
   e.set_container_id(r.id());
   e.set_bundle(r.bundle());
@@ -196,15 +214,16 @@ Result<task::CreateTaskResponse> TaskService::CreateTask(const task::CreateTaskR
   io->set_stderr(r.stderr());
   io->set_terminal(r.terminal());
   e.set_checkpoint(r.checkpoint());
-  e.set_pid(static_cast<uint32_t>(*pid));
+  e.set_pid(static_cast<uint32_t>(pid));
   if (idle_timer_ != 0) loop_.CancelTimer(idle_timer_);
   idle_timer_ = 0;
+  const bool restoring = c->restore.has_value();
   containers_[r.id()] = std::move(c);
   publisher_.Publish("/tasks/create", e);
-  log::Info("task created", {{"id", r.id()}, {"pid", *pid}});
+  log::Info(restoring ? "task created from a checkpoint" : "task created", {{"id", r.id()}, {"pid", pid}});
 
   task::CreateTaskResponse resp;
-  resp.set_pid(static_cast<uint32_t>(*pid));
+  resp.set_pid(static_cast<uint32_t>(pid));
   return resp;
 }
 
@@ -235,7 +254,11 @@ Status TaskService::StartInit(Container& c) {
     case ProcessState::kStopped: return FailedPrecondition("cannot start a stopped process");
     case ProcessState::kDeleted: return NotFound("process {} deleted", c.id);
   }
-  if (Status st = c.runtime->Start(c.id); !st.ok()) return RuntimeFailure("OCI runtime start failed", st);
+  if (c.restore) {
+    BERTH_RETURN_IF_ERROR(RestoreInit(c));
+  } else if (Status st = c.runtime->Start(c.id); !st.ok()) {
+    return RuntimeFailure("OCI runtime start failed", st);
+  }
   // An init that already exited (and was reaped meanwhile) is stopped, not running.
   if (p.state == ProcessState::kCreated) p.state = ProcessState::kRunning;
   WatchCgroup(c);
@@ -539,6 +562,123 @@ void TaskService::Wait(const task::WaitRequest& r, ttrpc::Responder responder) {
     return;
   }
   (*p)->waiters.push_back(std::move(responder));
+}
+
+Status TaskService::RestoreInit(Container& c) {
+  Process& p = c.init;
+  const std::string pid_file = c.bundle + "/init.pid";
+  std::error_code ec;
+  if (c.restore->work_path == c.bundle + "/criu-work") std::filesystem::remove_all(c.restore->work_path, ec);
+  bool config_written = false;
+  if (c.criu_config && !p.stdio.terminal) {
+    // The dumped task's stdio files become the new task's (criu's fds 0..2 are runc's stdio).
+    auto keys = LoadStdioKeys(c.restore->image_path);
+    if (!keys.ok() && !keys.status().Is(Errc::kNotFound)) return keys.status();
+    if (keys.ok()) {
+      BERTH_RETURN_IF_ERROR(WriteRestoreConfig(c.bundle, *keys));
+      config_written = true;
+    }
+  }
+  Status st = WithStdio(p, [&](const ChildStdio& stdio, const std::string& console) {
+    RestoreOptions ro;
+    ro.bundle = c.bundle;
+    ro.pid_file = pid_file;
+    ro.console_socket = console;
+    ro.no_pivot = c.options.no_pivot_root();
+    ro.criu = *c.restore;
+    ro.criu.shell_job = p.stdio.terminal;  // the restored terminal is the shim's new console
+    ro.stdio = stdio;
+    return c.runtime->Restore(c.id, ro);
+  });
+  if (config_written) ClearCriuConfig(c.bundle);
+  Result<int> pid = st.ok() ? ReadPidFile(pid_file) : Result<int>(st);
+  if (!pid.ok()) {
+    p.CloseIo();
+    if (!st.ok()) return CriuFailure(c, "OCI runtime restore failed", st, c.restore->work_path, "restore.log");
+    return pid.status();
+  }
+  p.pid = *pid;
+  if (auto cg = CgroupOfPid(*pid, config_.cgroup_root); cg.ok()) c.cgroup = *cg;
+  c.restore.reset();
+  log::Info("task restored", {{"id", c.id}, {"pid", *pid}});
+  return Status::Ok();
+}
+
+Status TaskService::Checkpoint(const task::CheckpointTaskRequest& r) {
+  BERTH_ASSIGN_OR_RETURN(Container * c, Get(r.id()));
+  switch (c->init.state) {
+    case ProcessState::kRunning: case ProcessState::kPaused: break;
+    case ProcessState::kCreated: return FailedPrecondition("cannot checkpoint a task in created state");
+    default: return FailedPrecondition("cannot checkpoint a stopped container");
+  }
+  containerd::runc::v1::CheckpointOptions o;
+  if (!r.options().type_url().empty() && !UnpackAny(r.options(), &o)) {
+    return InvalidArgument("checkpoint options: expected containerd.runc.v1.CheckpointOptions, got {:?}",
+                           r.options().type_url());
+  }
+  CriuOptions co;
+  co.image_path = r.path().empty() ? o.image_path() : r.path();
+  if (co.image_path.empty()) return InvalidArgument("checkpoint of {}: no image path", c->id);
+  const bool own_work = o.work_path().empty();
+  co.work_path = own_work ? c->bundle + "/criu-work" : o.work_path();
+  co.tcp_established = o.open_tcp();
+  co.ext_unix_sockets = o.external_unix_sockets();
+  // A terminal belongs to the shim, outside the container: criu must treat it as external.
+  co.shell_job = o.terminal() || c->init.stdio.terminal;
+  co.file_locks = o.file_locks();
+  co.empty_namespaces.assign(o.empty_namespaces().begin(), o.empty_namespaces().end());
+  co.cgroups_mode = o.cgroups_mode();
+  std::error_code ec;
+  if (own_work) std::filesystem::remove_all(co.work_path, ec);
+  CheckpointActions act;
+  act.leave_running = !o.exit();
+  std::map<int, std::string> init_keys;
+  if (c->criu_config) {
+    // The stdio files are outside the container: criu dumps them as external files.
+    std::map<int, std::string> all;
+    if (!c->init.stdio.terminal) all = init_keys = ExternalStdio(c->init.pid, c->init.stdio);
+    int n = 0;
+    for (const auto& [_, e] : c->execs) {
+      if (e->state != ProcessState::kRunning || e->stdio.terminal) continue;
+      for (const auto& [fd, key] : ExternalStdio(e->pid, e->stdio)) all[3 + 3 * n + fd] = key;
+      ++n;
+    }
+    BERTH_RETURN_IF_ERROR(WriteDumpConfig(c->bundle, all));
+  }
+  Status st = c->runtime->Checkpoint(c->id, co, act);
+  if (c->criu_config) ClearCriuConfig(c->bundle);
+  if (st.ok() && !init_keys.empty()) st = SaveStdioKeys(co.image_path, init_keys);
+  Status out = st.ok() ? Status::Ok() : CriuFailure(*c, "checkpoint failed", st, co.work_path, "dump.log");
+  if (own_work) std::filesystem::remove_all(co.work_path, ec);
+  if (out.ok()) log::Info("task checkpointed", {{"id", c->id}, {"path", co.image_path}, {"exit", o.exit()}});
+  return out;
+}
+
+Status TaskService::CriuFailure(const Container& c, std::string_view what, const Status& st, const std::string& work,
+                                const std::string& log_name) {
+  // Keep criu's own log beside the bundle's (containerd's criu-dump.log).
+  const std::string kept = c.bundle + "/criu-" + log_name;
+  std::error_code ec;
+  std::filesystem::copy_file(work + "/" + log_name, kept, std::filesystem::copy_options::overwrite_existing, ec);
+  std::string first = st.message().substr(0, st.message().find('\n'));
+  const std::string criu = c.options.criu_path().empty() ? "criu" : c.options.criu_path();
+  auto check = RunProgram({criu, "check"});
+  if (!check.ok() || check->exit_status != 0) {
+    std::string why;
+    if (!check.ok()) {
+      why = check.status().message();
+    } else if (check->exit_status == 127) {
+      why = "not found";
+    } else {
+      // criu's verdict is its last line ("Looks good." or the reason it is unusable).
+      std::string text = check->err + check->out;
+      while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+      why = text.substr(text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1);
+      if (why.empty()) why = fmt::format("exit status {}", check->exit_status);
+    }
+    return FailedPrecondition("{}: criu is not usable on this machine (`{} check`: {}): {}", what, criu, why, first);
+  }
+  return Unknown("{}: {}{}", what, first, ec ? "" : " path= " + kept);
 }
 
 void TaskService::HandleExit(int pid, uint32_t status) {

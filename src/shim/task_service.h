@@ -55,14 +55,25 @@ class TaskService {
   Result<task::StatsResponse> Stats(const task::StatsRequest& r);
   Result<task::ConnectResponse> Connect(const task::ConnectRequest& r);
   Status Shutdown(const task::ShutdownRequest& r);
+  // criu dumps the init's container into r.path (or the options' image_path); it keeps
+  // running unless the options say exit.
+  Status Checkpoint(const task::CheckpointTaskRequest& r);
   // Answers now if the process has exited, else when it does.
   void Wait(const task::WaitRequest& r, ttrpc::Responder responder);
 
  private:
   Result<Container*> Get(const std::string& id);
   Result<task::CreateTaskResponse> CreateTask(const task::CreateTaskRequest& r);
+  // Registers a created container and publishes /tasks/create (pid 0 when restoring).
+  Result<task::CreateTaskResponse> Created(std::unique_ptr<Container> c, const task::CreateTaskRequest& r, int pid);
   Status StartInit(Container& c);
   Status StartExec(Container& c, Process& p);
+  // Start of a task created from a checkpoint: `restore` instead of `start`.
+  Status RestoreInit(Container& c);
+  // A failed checkpoint or restore: FailedPrecondition naming criu when `criu check` fails
+  // (criu missing or unusable here), else the runtime's error with where criu's log was kept.
+  Status CriuFailure(const Container& c, std::string_view what, const Status& st, const std::string& work,
+                     const std::string& log_name);
   // Opens non-terminal stdio or a console socket, runs `run`, then collects the terminal.
   Status WithStdio(Process& p, const std::function<Status(const ChildStdio&, const std::string&)>& run);
   void WatchCgroup(Container& c);
