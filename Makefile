@@ -7,7 +7,7 @@ GENERATOR     := -G Ninja
 PREFIX        ?= /usr/local
 DESTDIR       ?=
 
-.PHONY: all setup build build-test test unit e2e demo demo-docker install bench bench-pull bench-start bench-density bench-docker clean
+.PHONY: all setup build build-test test unit e2e demo demo-docker install bench bench-pull bench-start bench-density bench-checkpoint bench-docker clean
 
 all: build
 
@@ -56,6 +56,11 @@ bench-start: build
 
 bench-density: build
 	bash bench/density.sh $(BUILD_RELEASE) $(BENCH_ARGS)
+
+# Checkpoint and restore time of a container with 100 MiB resident, berthd vs containerd 1.6, same
+# criu (env BERTH_CRIU or PATH; skipped when `criu check` fails) (bench/README.md).
+bench-checkpoint: build
+	bash bench/checkpoint.sh $(BUILD_RELEASE) $(BENCH_ARGS)
 
 # docker run --rm wall time and memory with 20 containers: dockerd on berthd vs on containerd 1.6.
 bench-docker: build

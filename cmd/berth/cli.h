@@ -52,6 +52,8 @@ void AddRunCommand(CLI::App& app, Cli& cli);
 void AddTasksCommand(CLI::App& app, Cli& cli);
 void AddBundleCommand(CLI::App& app, Cli& cli);
 void AddMetricsCommand(CLI::App& app, Cli& cli);
+// `checkpoint`, `restore` and the seed's `checkpoints ls/create/rm`.
+void AddCheckpointCommands(CLI::App& app, Cli& cli);
 // `pull` and `push`, added at the top and to the `images` group (`images`).
 void AddPullCommand(CLI::App& app, Cli& cli, CLI::App* images);
 void AddPushCommand(CLI::App& app, Cli& cli, CLI::App* images);

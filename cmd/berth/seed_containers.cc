@@ -1,7 +1,8 @@
 // The seed's container workflows (containerd 0.0.x's `ctr containers`) on berth, for containers
 // run from OCI bundles: `berth containers` alone lists ID PATH STATUS PID1; `containers start ID
 // BUNDLE [--attach]`, `containers kill --pid --signal ID`, `containers exec --id ID [--attach]
-// [--cwd] [--tty] [--env] [--uid] [--gid] ARGS...`, `containers stats ID`. They speak
+// [--cwd] [--tty] [--env] [--uid] [--gid] ARGS...`, `containers stats ID`; `containers start
+// --checkpoint NAME` restores one of the container's named checkpoints (`berth checkpoints`). They speak
 // containerd's gRPC API, so the containers are ordinary ones to ctr (and the REST API).
 #include <unistd.h>
 
@@ -18,6 +19,8 @@
 #include "berth/task_metrics.h"
 #include "berth/task_run.h"
 #include "berth/task_signals.h"
+#include "checkpoint/media_types.h"
+#include "client/checkpoint.h"
 #include "client/container_spec.h"
 #include "github.com/containerd/containerd/runtime/v2/runc/options/oci.pb.h"
 #include "oci/bundle.h"
@@ -59,10 +62,6 @@ int RunSeedList(const GlobalOptions& global, const SeedArgs&) {
 }
 
 int RunSeedStart(const GlobalOptions& global, const SeedArgs& args) {
-  if (!args.checkpoint.empty()) {
-    return Fail(NotImplemented("starting {} from checkpoint {:?}: checkpoint/restore is not available yet", args.id,
-                               args.checkpoint));
-  }
   auto bundle = oci::LoadBundle(std::filesystem::absolute(args.bundle).lexically_normal().string(),
                                 "/" + global.namespace_name + "/" + args.id);
   if (!bundle.ok()) return Fail(bundle.status());
@@ -80,9 +79,16 @@ int RunSeedStart(const GlobalOptions& global, const SeedArgs& args) {
   c.labels[oci::kBundleLabel] = bundle->dir;
   c.runtime.name = client::kRuncV2Runtime;
   c.spec = client::SpecAny(bundle->spec_json);
+  TaskRunOptions run{tty, !args.attach, std::nullopt};
+  if (!args.checkpoint.empty()) {
+    // The seed restored a container from one of its own named checkpoints.
+    auto criu = client::CheckpointCriuImage(*client, checkpoint::NamedCheckpointImage(args.id, args.checkpoint));
+    if (!criu.ok()) return Fail(criu.status());
+    run.checkpoint = *criu;
+  }
   auto created = client->CreateContainer(c);
   if (!created.ok()) return Fail(created.status());
-  auto code = RunTask(*client, *created, {tty, !args.attach}, session ? &*session : nullptr);
+  auto code = RunTask(*client, *created, run, session ? &*session : nullptr);
   // Attached, the container goes with its process (the seed's containers ended at exit); a
   // failed start leaves nothing either.
   if (!code.ok() || args.attach) {

@@ -24,6 +24,7 @@ Result<int> RunTask(client::Client& client, const client::Container& container,
   request.stdout_path = fifos->paths().stdout_path;
   request.stderr_path = fifos->paths().stderr_path;
   request.terminal = options.terminal;
+  request.checkpoint = options.checkpoint;
 
   // Detached, the fifos still need a reader until the task started: the runtime's open of
   // the write side waits for one (ctr copies to its own output until it leaves, as here).

@@ -3,6 +3,7 @@
 // drained, Delete.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "berth/process_session.h"
@@ -14,6 +15,7 @@ namespace berth::cli {
 struct TaskRunOptions {
   bool terminal = false;
   bool detach = false;  // leave it running; its fifos stay for `tasks attach`
+  std::optional<client::Descriptor> checkpoint;  // restore the task from this criu tar
 };
 
 // Runs the task of `container`; attached, returns the process's exit code (the task deleted),

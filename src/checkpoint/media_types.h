@@ -2,6 +2,9 @@
 // annotations of its index (containerd 1.6's images/mediatypes.go and container.go).
 #pragma once
 
+#include <string>
+#include <string_view>
+
 namespace berth::checkpoint {
 
 // criu's image files, as a tar.
@@ -21,5 +24,24 @@ inline constexpr const char* kAnnotationSnapshotter = "io.containerd.checkpoint.
 
 // The label containerd's task.Checkpoint puts on the images it makes.
 inline constexpr const char* kCheckpointLabel = "containerd.io/checkpoint";
+
+}  // namespace berth::checkpoint
+
+namespace berth::checkpoint {
+
+// The seed's named checkpoints of a container (REST `/containers/{id}/checkpoint/{name}`,
+// `berth checkpoints`): checkpoint images named kNamedPrefix + <container id> + ":" + <name>,
+// carrying these labels (the flags as "true" when set).
+inline constexpr const char* kNamedPrefix = "checkpoint/";
+inline constexpr const char* kLabelContainer = "io.berth.checkpoint.container";
+inline constexpr const char* kLabelName = "io.berth.checkpoint.name";
+inline constexpr const char* kLabelExit = "io.berth.checkpoint.exit";
+inline constexpr const char* kLabelTcp = "io.berth.checkpoint.tcp";
+inline constexpr const char* kLabelUnixSockets = "io.berth.checkpoint.unix-sockets";
+inline constexpr const char* kLabelShell = "io.berth.checkpoint.shell";
+
+inline std::string NamedCheckpointImage(std::string_view container_id, std::string_view name) {
+  return std::string(kNamedPrefix) + std::string(container_id) + ":" + std::string(name);
+}
 
 }  // namespace berth::checkpoint

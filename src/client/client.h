@@ -215,6 +215,10 @@ class Client {
   Result<std::vector<TaskProcess>> ListTasks(const std::string& filter = "");
   Status ExecProcess(const ExecRequest& request);
   Result<std::vector<ProcessInfo>> ListPids(const std::string& container_id);
+  // criu's dump of the task into the content store (the criu tar and spec descriptors; none when
+  // the options keep the image at an image_path). `options`: containerd.runc.v1.CheckpointOptions.
+  Result<std::vector<Descriptor>> CheckpointTask(const std::string& container_id,
+                                                 const std::optional<google::protobuf::Any>& options);
   Status PauseTask(const std::string& container_id);
   Status ResumeTask(const std::string& container_id);
   // Closes the process's stdin (the runtime's end of the stdin fifo).

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "client/image_parts.h"
 #include "client/temp_lease.h"
 #include "common/logging.h"
 #include "images/rootfs.h"
@@ -12,34 +13,6 @@
 #include "oci/image_config.h"
 
 namespace berth::client {
-namespace {
-
-struct ImageParts {
-  Image image;
-  oci::ImageConfig config;
-  std::string chain_id;
-};
-
-Result<ImageParts> LoadImage(Client& client, const std::string& ref, const images::Platform& platform) {
-  auto image = client.GetImage(ref);
-  if (!image.ok()) {
-    if (image.status().Is(Errc::kNotFound)) return NotFound("image {} not found (pull it first: berth pull)", ref);
-    return image.status();
-  }
-  images::FetchBlob fetch = [&client](const images::BlobDescriptor& d) { return client.ReadContentBlob(d.digest); };
-  images::BlobDescriptor target{image->target.media_type, image->target.digest, image->target.size, {}};
-  auto manifest = images::ResolveManifest(target, platform, fetch);
-  if (!manifest.ok()) {
-    return manifest.status().Wrap(fmt::format("image {} for platform {}", ref, images::FormatPlatform(platform)));
-  }
-  auto config_blob = fetch(manifest->config);
-  if (!config_blob.ok()) return config_blob.status().Wrap(fmt::format("config of image {}", ref));
-  BERTH_ASSIGN_OR_RETURN(auto diff_ids, images::ConfigDiffIds(*config_blob));
-  BERTH_ASSIGN_OR_RETURN(auto config, oci::ParseImageConfig(*config_blob));
-  return ImageParts{std::move(*image), std::move(config), images::ChainId(diff_ids)};
-}
-
-}  // namespace
 
 Result<Container> NewContainer(Client& client, NewContainerOptions o) {
   if (!o.runc_binary.empty() && o.runtime != kRuncV2Runtime) {

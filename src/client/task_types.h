@@ -64,6 +64,7 @@ struct TaskCreateRequest {
   bool terminal = false;
   std::optional<google::protobuf::Any> options;  // runtime options for this task
   std::string runtime_path;
+  std::optional<Descriptor> checkpoint;  // restore from this criu tar (containerd's WithTaskCheckpoint)
 };
 
 struct ExecRequest {

@@ -43,10 +43,34 @@ Result<uint32_t> Client::CreateTask(const TaskCreateRequest& r) {
   request.set_terminal(r.terminal);
   if (r.options) *request.mutable_options() = *r.options;
   request.set_runtime_path(r.runtime_path);
+  if (r.checkpoint) {
+    auto* d = request.mutable_checkpoint();
+    d->set_media_type(r.checkpoint->media_type);
+    d->set_digest(r.checkpoint->digest);
+    d->set_size(r.checkpoint->size);
+    for (const auto& [k, v] : r.checkpoint->annotations) (*d->mutable_annotations())[k] = v;
+  }
   tasksv1::CreateTaskResponse response;
   grpc::Status status = stubs_->tasks->Create(&context, request, &response);
   if (!status.ok()) return FromGrpc(status);
   return response.pid();
+}
+
+Result<std::vector<Descriptor>> Client::CheckpointTask(const std::string& container_id,
+                                                      const std::optional<google::protobuf::Any>& options) {
+  grpc::ClientContext context;
+  Prepare(&context, false);  // criu takes as long as the task's memory needs
+  tasksv1::CheckpointTaskRequest request;
+  request.set_container_id(container_id);
+  if (options) *request.mutable_options() = *options;
+  tasksv1::CheckpointTaskResponse response;
+  grpc::Status status = stubs_->tasks->Checkpoint(&context, request, &response);
+  if (!status.ok()) return FromGrpc(status);
+  std::vector<Descriptor> out;
+  for (const auto& d : response.descriptors()) {
+    out.push_back(Descriptor{d.media_type(), d.digest(), d.size(), {d.annotations().begin(), d.annotations().end()}});
+  }
+  return out;
 }
 
 Result<uint32_t> Client::StartTask(const std::string& container_id, const std::string& exec_id) {

@@ -50,6 +50,14 @@ int HttpCode(const Status& st) {
 
 http::Response Error(int code, std::string_view message) { return {code, kJson, ErrorBody(message), {}}; }
 http::Response Error(const Status& st) { return Error(HttpCode(st), st.message()); }
+// Checkpoint and restore: criu unusable here (the shim's FailedPrecondition naming criu and the
+// verdict of `criu check`) is "not implemented on this machine", 501; the rest as Error.
+http::Response CriuError(const Status& st) {
+  if (st.Is(Errc::kFailedPrecondition) && st.message().find("criu") != std::string::npos) {
+    return Error(501, st.message());
+  }
+  return Error(st);
+}
 http::Response Json(int code, const json& body) {
   return {code, kJson, body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n", {}};
 }
@@ -120,6 +128,11 @@ std::vector<std::string> ProcArgs(uint32_t pid) {
   return args;
 }
 
+Checkpoint ToJsonView(const control::NamedCheckpoint& c) {
+  return Checkpoint{c.name, FormatRfc3339(c.created_at),
+                    CheckpointOptions{c.flags.exit, c.flags.tcp, c.flags.unix_sockets, c.flags.shell}};
+}
+
 // A task event as one line of the seed's /events stream ({"type","id","status"}, plus the pid
 // and a timestamp as 0.1 added them).
 std::optional<json> EventJson(const events::Envelope& env) {
@@ -134,8 +147,9 @@ std::optional<json> EventJson(const events::Envelope& env) {
 
 }  // namespace
 
-Api::Api(control::Containers& containers, control::Tasks& tasks, events::Exchange& exchange)
-    : containers_(containers), tasks_(tasks), exchange_(exchange) {
+Api::Api(control::Containers& containers, control::Tasks& tasks, control::Checkpoints& checkpoints,
+         events::Exchange& exchange)
+    : containers_(containers), tasks_(tasks), checkpoints_(checkpoints), exchange_(exchange) {
   auto filter = filters::ParseAll({"topic==\"/tasks/exit\""});
   if (filter.ok()) {
     reaper_ = std::thread(&Api::ReapExecs, this, exchange_.Subscribe(std::move(*filter)));
@@ -202,10 +216,6 @@ http::Response Api::Handle(const http::Request& req) {
 http::Response Api::StartContainer(const std::string& ns, const std::string& id, const http::Request& req) {
   auto body = DecodeStartContainer(req.body);
   if (!body.ok()) return Error(body.status());
-  if (!body->checkpoint.empty()) {
-    // TODO(issue 15): restore from the named checkpoint once the shim can.
-    return Error(501, "starting from a checkpoint needs checkpoint/restore, not available yet");
-  }
   auto bundle = oci::LoadBundle(body->bundle_path, "/" + ns + "/" + id);
   if (!bundle.ok()) return Error(bundle.status());
   if (bundle->terminal) {
@@ -221,6 +231,17 @@ http::Response Api::StartContainer(const std::string& ns, const std::string& id,
   auto labels = ParseLabels(body->labels);
   if (!labels.ok()) return Error(labels.status());
   (*labels)[oci::kBundleLabel] = bundle->dir;
+  // The seed restored a container from its own checkpoints: those of a container of this id
+  // (which outlive it). Looked up before anything is made, so an unknown one leaves nothing.
+  std::optional<checkpoint::Blob> restore_from;
+  if (!body->checkpoint.empty()) {
+    if (Status st = identifiers::Validate(body->checkpoint); !st.ok()) {
+      return Error(400, "checkpoint name: " + st.message());
+    }
+    auto found = checkpoints_.Find(ns, id, body->checkpoint);
+    if (!found.ok()) return Error(found.status());
+    restore_from = *found;
+  }
 
   metadata::Container record;
   record.id = id;
@@ -243,13 +264,14 @@ http::Response Api::StartContainer(const std::string& ns, const std::string& id,
     containers_.Delete(ns, id).ok();
     if (new_namespace) containers_.RemoveNamespaceIfEmpty(ns);  // a refused start leaves no namespace
     log::Warn("rest: start container", {{"namespace", ns}, {"id", id}, {"error", why.ToString()}});
-    return Error(why);
+    return CriuError(why);
   };
   control::TaskRequest task_req;
   task_req.container_id = id;
   task_req.stdin_path = *stdin_path;
   task_req.stdout_path = *stdout_path;
   task_req.stderr_path = *stderr_path;
+  task_req.checkpoint = restore_from;
   auto task = tasks_.Create(ns, task_req);
   if (!task.ok()) return undo(task.status());
   auto pid = tasks_.Start(ns, id, "");
@@ -380,22 +402,34 @@ http::Response Api::SignalProcess(const std::string& ns, const std::string& id, 
 }
 
 http::Response Api::ListCheckpoints(const std::string& ns, const std::string& id) {
-  auto container = containers_.Get(ns, id);
-  if (!container.ok()) return Error(container.status());
-  // TODO(issue 15): the container's checkpoints once checkpoint/restore lands; none exist yet.
-  return Json(200, json::array());
+  auto list = checkpoints_.List(ns, id);  // NotFound for a missing container
+  if (!list.ok()) return Error(list.status());
+  std::vector<Checkpoint> out;
+  out.reserve(list->size());
+  for (const auto& c : *list) out.push_back(ToJsonView(c));
+  return Json(200, EncodeCheckpoints(out));
 }
 
+// The seed's answers: 201 for a checkpoint made (here with the checkpoint as it lists it), 200
+// for one deleted. Both need the container (the seed's did), which a checkpoint outlives.
 http::Response Api::CheckpointChange(const std::string& ns, const std::string& id, const std::string& name,
                                      const http::Request& req) {
   if (Status st = identifiers::Validate(name); !st.ok()) return Error(400, "checkpoint name: " + st.message());
   auto container = containers_.Get(ns, id);
   if (!container.ok()) return Error(container.status());
-  if (req.method == "DELETE") return Error(404, fmt::format("checkpoint {} not found for container {}", name, id));
+  if (req.method == "DELETE") {
+    if (Status st = checkpoints_.Delete(ns, id, name); !st.ok()) return Error(st);
+    return Json(200, json::object());
+  }
   auto options = DecodeCheckpointOptions(req.body);
   if (!options.ok()) return Error(options.status());
-  // TODO(issue 15): checkpoint through the shim (criu).
-  return Error(501, "checkpoint needs checkpoint/restore (criu), not available yet");
+  control::CheckpointFlags flags{options->exit, options->tcp, options->unix_sockets, options->shell};
+  auto made = checkpoints_.Create(ns, id, name, flags);
+  if (!made.ok()) {
+    log::Warn("rest: checkpoint", {{"namespace", ns}, {"id", id}, {"name", name}, {"error", made.status().ToString()}});
+    return CriuError(made.status());
+  }
+  return Json(201, Encode(ToJsonView(*made)));
 }
 
 Result<ContainerView> Api::View(const std::string& ns, const metadata::Container& c) {

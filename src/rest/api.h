@@ -6,6 +6,12 @@
 // the streaming GET /events. `?namespace=` picks the namespace (default "default"). Errors are
 // JSON {"error": ...} with 400/404/405/409/413/500/501/503.
 //
+// Checkpoints are control::Checkpoints' named checkpoints (checkpoint images
+// `checkpoint/<id>:<name>`, which outlive the container): POST /containers/{id}/checkpoint/{name}
+// makes one, GET .../checkpoint lists them, DELETE .../checkpoint/{name} removes one, and
+// POST /containers/{id} with "checkpoint" restores the new container's task from one of a
+// container of that id. Without a usable criu they answer 501 naming criu and its verdict.
+//
 // Thread-safety: Handle may run on several threads at once.
 #pragma once
 
@@ -16,6 +22,7 @@
 #include <string>
 #include <thread>
 
+#include "control/checkpoints.h"
 #include "control/containers.h"
 #include "control/tasks.h"
 #include "events/exchange.h"
@@ -27,7 +34,8 @@ namespace berth::rest {
 class Api {
  public:
   // Starts the thread that deletes the REST API's exec processes once they exit.
-  Api(control::Containers& containers, control::Tasks& tasks, events::Exchange& exchange);
+  Api(control::Containers& containers, control::Tasks& tasks, control::Checkpoints& checkpoints,
+      events::Exchange& exchange);
   ~Api();  // stops and joins that thread
   Api(const Api&) = delete;
   Api& operator=(const Api&) = delete;
@@ -56,6 +64,7 @@ class Api {
 
   control::Containers& containers_;
   control::Tasks& tasks_;
+  control::Checkpoints& checkpoints_;
   events::Exchange& exchange_;
 
   // Exec processes started here: their OCI process (the shim knows pids, not args). Keyed

@@ -211,6 +211,23 @@ json Encode(const ContainerView& c) {
   return out;
 }
 
+json Encode(const Checkpoint& c) {
+  json out = json::object();
+  out["name"] = c.name;
+  out["timestamp"] = c.timestamp;
+  out["tcp"] = c.flags.tcp;
+  out["unixSockets"] = c.flags.unix_sockets;
+  out["shell"] = c.flags.shell;
+  if (c.flags.exit) out["exit"] = true;
+  return out;
+}
+
+json EncodeCheckpoints(const std::vector<Checkpoint>& checkpoints) {
+  json out = json::array();
+  for (const auto& c : checkpoints) out.push_back(Encode(c));
+  return out;
+}
+
 json EncodeState(const std::vector<ContainerView>& containers, const Machine& machine) {
   json out = json::object();
   out["containers"] = json::array();

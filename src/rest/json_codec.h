@@ -44,6 +44,13 @@ struct CheckpointOptions {
   bool exit = false, tcp = false, unix_sockets = false, shell = false;
 };
 
+// A checkpoint as GET /containers/{id}/checkpoint lists it (and POST answers it).
+struct Checkpoint {
+  std::string name;
+  std::string timestamp;  // RFC 3339
+  CheckpointOptions flags;
+};
+
 struct ContainerView {
   std::string id, bundle_path, status;
   std::vector<Process> processes;
@@ -74,6 +81,10 @@ nlohmann::json ProcessToSpec(const Process& p);
 
 nlohmann::json Encode(const Process& p);
 nlohmann::json Encode(const ContainerView& c);
+// The seed's shape (api/v1 types.go): name, timestamp, tcp, unixSockets and shell always;
+// exit only when set (omitempty).
+nlohmann::json Encode(const Checkpoint& c);
+nlohmann::json EncodeCheckpoints(const std::vector<Checkpoint>& checkpoints);
 nlohmann::json EncodeState(const std::vector<ContainerView>& containers, const Machine& machine);
 // {"error": message}
 std::string ErrorBody(std::string_view message);

@@ -16,6 +16,7 @@
 
 #include "common/cgroups.h"
 #include "common/logging.h"
+#include "control/checkpoints.h"
 #include "diff/differ.h"
 #include "http/server.h"
 #include "metadata/images.h"
@@ -93,6 +94,7 @@ class Services {
                                           .content = &content_store,
                                           .events = &exchange,
                                           .scratch = local_content->root().parent_path() / "tmpcheckpoints"}),
+        checkpoints(db, content_store, task_control, exchange, [this] { gc.Schedule(); }),
         tasks(task_control) {
     gc_core.AddSnapshotter(snapshotters.overlay->name(), snapshotters.overlay.get());
     gc_core.AddSnapshotter(snapshotters.native->name(), snapshotters.native.get());
@@ -145,6 +147,7 @@ class Services {
   diff::Differ differ;  // temporary mounts under <root>/tmpmounts, as containerd's
   services::DiffService diff;
   control::Tasks task_control;  // shared by the gRPC service and the REST API
+  control::Checkpoints checkpoints;  // the named checkpoints of the REST API
   services::TasksService tasks;
 };
 
@@ -385,7 +388,7 @@ Result<std::unique_ptr<Server>> Server::Start(Config config) {
   }
   if (!c.rest_address.empty()) {
     s->rest_api_ = std::make_unique<rest::Api>(s->services_->container_records, s->services_->task_control,
-                                               *s->exchange_);
+                                               s->services_->checkpoints, *s->exchange_);
     // ":port" is loopback: the REST API runs containers as root, so every interface must be
     // asked for by name.
     std::string address = c.rest_address.front() == ':' ? "127.0.0.1" + c.rest_address : c.rest_address;

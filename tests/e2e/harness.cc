@@ -49,9 +49,17 @@ int DecodeStatus(int status) {
   return -1;
 }
 
+// This process's environment with `extra` ("NAME=value") set: a name given in `extra` replaces
+// the inherited entry (getenv finds the first one, so appending would not override it).
 std::vector<std::string> EnvWith(const std::vector<std::string>& extra) {
+  auto name_of = [](std::string_view kv) { return kv.substr(0, kv.find('=')); };
   std::vector<std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view kv(*e);
+    bool replaced = std::any_of(extra.begin(), extra.end(),
+                                [&](const std::string& x) { return name_of(x) == name_of(kv); });
+    if (!replaced) env.emplace_back(kv);
+  }
   for (const auto& x : extra) env.push_back(x);
   return env;
 }
@@ -229,9 +237,9 @@ int BackgroundProcess::Stop() {
 
 // ---- Berthd ----
 
-Berthd::Berthd(const fs::path& base, std::vector<std::string> extra_args)
+Berthd::Berthd(const fs::path& base, std::vector<std::string> extra_args, std::vector<std::string> extra_env)
     : root_(base / "root"), state_(base / "state"), socket_(base / "berth.sock"),
-      log_(base / "berthd.log"), extra_args_(std::move(extra_args)) {
+      log_(base / "berthd.log"), extra_args_(std::move(extra_args)), extra_env_(std::move(extra_env)) {
   fs::create_directories(base);  // the log file lives there from the first moment
   Start();
 }
@@ -250,8 +258,10 @@ void Berthd::Start() {
   posix_spawn_file_actions_addopen(&fa, 1, log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&fa, 1, 2);
   auto args = CStrings(argv);
+  auto env_strings = EnvWith(extra_env_);
+  auto envp = CStrings(env_strings);
   const size_t collections_before = Count(Log(), "garbage collected");
-  int rc = ::posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ);
+  int rc = ::posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   ASSERT_EQ(rc, 0) << "spawn " << argv[0] << ": " << std::strerror(rc);
   // Ready once the socket accepts and the collection berthd runs shortly after start-up has

@@ -35,7 +35,8 @@ struct CommandResult {
   std::string err;
 };
 
-// Runs argv to completion (killed after `timeout`), capturing stdout and stderr.
+// Runs argv to completion (killed after `timeout`), capturing stdout and stderr. `extra_env`
+// ("NAME=value") overrides this process's environment.
 CommandResult Run(const std::vector<std::string>& argv,
                   std::chrono::milliseconds timeout = std::chrono::seconds(60),
                   const std::vector<std::string>& extra_env = {});
@@ -63,8 +64,11 @@ std::string CtrBin();
 
 class Berthd {
  public:
-  // Starts berthd on dirs under `base`; fails the test if it is not ready in time.
-  explicit Berthd(const std::filesystem::path& base, std::vector<std::string> extra_args = {});
+  // Starts berthd on dirs under `base`; fails the test if it is not ready in time. `extra_env`
+  // ("NAME=value") is set in berthd's environment (over this process's), which its shims and
+  // their runtimes inherit: e.g. a PATH that finds a particular criu.
+  explicit Berthd(const std::filesystem::path& base, std::vector<std::string> extra_args = {},
+                  std::vector<std::string> extra_env = {});
   ~Berthd();
   Berthd(const Berthd&) = delete;
   Berthd& operator=(const Berthd&) = delete;
@@ -94,6 +98,7 @@ class Berthd {
  private:
   std::filesystem::path root_, state_, socket_, log_;
   std::vector<std::string> extra_args_;
+  std::vector<std::string> extra_env_;
   pid_t pid_ = -1;
 };
 

@@ -1,10 +1,14 @@
 // The REST API v1 of containerd 0.0.x (berthd --rest-address): the seed README's curl commands
 // against a real bundle (made by `berth bundle create`), their answers in the seed's JSON shapes,
 // the same containers seen through the gRPC API by the real ctr, the /events stream, clear JSON
-// errors with the right codes, and nothing left behind after DELETE.
+// errors with the right codes, and nothing left behind after DELETE. Checkpoint and restore run
+// end to end where criu works ($BERTH_CRIU, or `criu` on PATH, passing `criu check`); a criu that
+// does not work is a 501 that names it, everywhere.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
+
+#include <cstdlib>
 
 #include <filesystem>
 #include <fstream>
@@ -26,6 +30,19 @@ using nlohmann::json;
 
 std::string Id(const std::string& name) { return name + "-" + std::to_string(::getpid()); }
 
+// A criu that works here: $BERTH_CRIU, else `criu` on PATH, if `criu check` passes; "" and the
+// reason otherwise.
+std::string UsableCriu(std::string* why) {
+  const char* env = std::getenv("BERTH_CRIU");
+  const std::string criu = env != nullptr && *env != '\0' ? env : "criu";
+  auto check = Run({criu, "check"}, std::chrono::seconds(60));
+  if (check.exit_code != 0) {
+    *why = "no working criu (`" + criu + " check`: " + Describe(check) + "); set BERTH_CRIU to one";
+    return "";
+  }
+  return criu;
+}
+
 struct HttpResult {
   int code = 0;
   std::string body;
@@ -38,12 +55,8 @@ class RestApiE2E : public ::testing::Test {
 
   void SetUp() override {
     dir_ = std::make_unique<TempDir>();
-    daemon_ = std::make_unique<Berthd>(dir_->path() / "d",
-                                       std::vector<std::string>{"--rest-address", "127.0.0.1:0", "--metrics-interval", "0"});
-    std::smatch m;
-    std::string log = daemon_->Log();
-    ASSERT_TRUE(std::regex_search(log, m, std::regex("msg=\"serving REST API v1\".* port=([0-9]+)"))) << log;
-    base_ = "127.0.0.1:" + m[1].str();
+    daemon_ = std::make_unique<Berthd>(dir_->path() / "d", DaemonArgs());
+    ASSERT_NO_FATAL_FAILURE(ReadRestBase());
     image_ = SuiteImage::Ref();
     auto pulled = daemon_->Ctr({"images", "pull", "--plain-http", image_}, std::chrono::seconds(120));
     ASSERT_EQ(pulled.exit_code, 0) << Describe(pulled);
@@ -60,6 +73,34 @@ class RestApiE2E : public ::testing::Test {
       for (const auto& id : {Id("redis"), Id("second")}) EXPECT_THAT(ContainerCgroupsLeft("default", id), ::testing::IsEmpty());
       RemoveNamespaceCgroups("default");  // when no other test's containers are in it
     }
+  }
+
+  // The REST API's address from the daemon's log: the last start's (the log is appended to).
+  void ReadRestBase() {
+    const std::string log = daemon_->Log();
+    const std::regex re("msg=\"serving REST API v1\".* port=([0-9]+)");
+    std::string port;
+    for (auto it = std::sregex_iterator(log.begin(), log.end(), re); it != std::sregex_iterator(); ++it) {
+      port = (*it)[1].str();
+    }
+    ASSERT_FALSE(port.empty()) << log;
+    base_ = "127.0.0.1:" + port;
+  }
+
+  static std::vector<std::string> DaemonArgs() {
+    return {"--rest-address", "127.0.0.1:0", "--metrics-interval", "0"};
+  }
+
+  // Restarts berthd on the same dirs (its pulled image kept) with `dir` first on its PATH, so
+  // that its shims, and the runc and criu they run, find their programs there first.
+  void RestartWithPathFirst(const fs::path& dir) {
+    ASSERT_EQ(daemon_->Stop(), 0) << daemon_->Log();
+    const char* path = std::getenv("PATH");
+    std::string env = "PATH=" + dir.string();
+    if (path != nullptr && *path != '\0') env += std::string(":") + path;
+    daemon_ = std::make_unique<Berthd>(dir_->path() / "d", DaemonArgs(), std::vector<std::string>{env});
+    ASSERT_TRUE(daemon_->running()) << daemon_->Log();
+    ASSERT_NO_FATAL_FAILURE(ReadRestBase());
   }
 
   // curl -X METHOD localhost:PORT/PATH -d BODY: the status and the body.
@@ -222,13 +263,24 @@ TEST_F(RestApiE2E, ErrorsAreJsonWithTheRightCodes) {
   EXPECT_EQ(Curl("POST", "/containers/" + id + "/process/999999", R"({"signal": 15})").code, 404);
   EXPECT_EQ(Curl("PUT", "/containers/" + id + "/process", R"({"args": []})").code, 400);
   EXPECT_EQ(Curl("PUT", "/containers/" + id + "/process", R"({"args": ["sh"], "terminal": true})").code, 400);
-  // Checkpoints: the list is there (empty); making one needs criu.
+  // Checkpoints: the list is there (empty); bad names and bodies are refused before criu is
+  // asked; there is nothing to delete, or to restore from.
   auto list = Curl("GET", "/containers/" + id + "/checkpoint");
   EXPECT_EQ(list.code, 200);
   EXPECT_EQ(json::parse(list.body), json::array());
-  EXPECT_EQ(Curl("POST", "/containers/" + id + "/checkpoint/test1", R"({"exit": false})").code, 501);
-  EXPECT_EQ(Curl("DELETE", "/containers/" + id + "/checkpoint/test1").code, 404);
+  EXPECT_EQ(Curl("POST", "/containers/" + id + "/checkpoint/test1", R"({"exit": "yes"})").code, 400);
+  EXPECT_EQ(Curl("POST", "/containers/" + id + "/checkpoint/te..st", R"({"exit": false})").code, 400);
+  auto no_checkpoint = Curl("DELETE", "/containers/" + id + "/checkpoint/test1");
+  EXPECT_EQ(no_checkpoint.code, 404);
+  EXPECT_THAT(error_of(no_checkpoint), HasSubstr("test1"));
   EXPECT_EQ(Curl("GET", "/containers/nosuch/checkpoint").code, 404);
+  auto no_restore = Curl("POST", "/containers/" + Id("second"),
+                         R"({"bundlePath": ")" + bundle_.string() + R"(", "checkpoint": "nosuch"})");
+  EXPECT_EQ(no_restore.code, 404) << no_restore.body;
+  EXPECT_THAT(error_of(no_restore), HasSubstr("checkpoint"));
+  EXPECT_EQ(Curl("POST", "/containers/" + Id("second"),
+                 R"({"bundlePath": ")" + bundle_.string() + R"(", "checkpoint": "a/b"})").code,
+            400);
   // A body over the limit.
   fs::path big = dir_->path() / "big.json";
   {
@@ -241,6 +293,117 @@ TEST_F(RestApiE2E, ErrorsAreJsonWithTheRightCodes) {
   ASSERT_EQ(st["containers"].size(), 1u) << st.dump(2);
   EXPECT_EQ(st["containers"][0]["state"]["status"], "running");
   EXPECT_EQ(daemon_->Ctr({"containers", "ls", "-q"}).out, id + "\n");
+}
+
+// The seed's checkpoint example: checkpoint a running container (exit: true), list it, restore a
+// container of the same id from it, delete it.
+TEST_F(RestApiE2E, TheSeedsCheckpointAndRestore) {
+  std::string why;
+  const std::string criu = UsableCriu(&why);
+  if (criu.empty()) GTEST_SKIP() << why;
+  if (criu.find('/') != std::string::npos) {
+    // berthd's shims run `criu` from PATH: put $BERTH_CRIU first there.
+    fs::path bin = dir_->path() / "criu-bin";
+    fs::create_directories(bin);
+    fs::create_symlink(fs::absolute(criu), bin / "criu");
+    ASSERT_NO_FATAL_FAILURE(RestartWithPathFirst(bin));
+  }
+  const std::string id = Id("redis");
+  const std::string leases_before = daemon_->Ctr({"leases", "ls", "-q"}).out;
+  BackgroundProcess events({"curl", "-sS", "-N", "--noproxy", "*", base_ + "/events"}, dir_->path() / "events.out");
+  auto started = Curl("POST", "/containers/" + id, StartBody());
+  ASSERT_EQ(started.code, 201) << started.body << daemon_->Log();
+
+  // curl -X POST localhost:8888/containers/redis/checkpoint/test1 -d '{"exit": true}'
+  auto made = Curl("POST", "/containers/" + id + "/checkpoint/test1", R"({"exit": true})");
+  ASSERT_EQ(made.code, 201) << made.body << daemon_->Log();
+  json cp = json::parse(made.body);
+  EXPECT_EQ(cp["name"], "test1");
+  EXPECT_EQ(cp["exit"], true);
+  EXPECT_EQ(cp["tcp"], false);
+  EXPECT_EQ(cp["unixSockets"], false);
+  EXPECT_EQ(cp["shell"], false);
+  EXPECT_TRUE(cp["timestamp"].is_string()) << cp.dump();
+  // exit: the container stops once checkpointed.
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        json st = State();
+        return st["containers"].size() == 1u && st["containers"][0]["state"]["status"] == "stopped";
+      },
+      std::chrono::seconds(20)))
+      << State().dump(2);
+  EXPECT_TRUE(events.WaitForOutput("\"type\":\"checkpoint\"", std::chrono::seconds(10))) << events.Output();
+
+  // curl localhost:8888/containers/redis/checkpoint
+  auto list = Curl("GET", "/containers/" + id + "/checkpoint");
+  ASSERT_EQ(list.code, 200) << list.body;
+  json listed = json::parse(list.body);
+  ASSERT_EQ(listed.size(), 1u) << listed.dump(2);
+  EXPECT_EQ(listed[0]["name"], "test1");
+  EXPECT_EQ(listed[0]["exit"], true);
+  EXPECT_EQ(listed[0]["timestamp"], cp["timestamp"]);
+  // A checkpoint image, as containerd makes them, for ctr too; the operation's lease is gone.
+  EXPECT_THAT(daemon_->Ctr({"images", "ls", "-q"}).out, HasSubstr("checkpoint/" + id + ":test1"));
+  EXPECT_EQ(daemon_->Ctr({"leases", "ls", "-q"}).out, leases_before);
+  auto taken = Curl("POST", "/containers/" + id + "/checkpoint/test1", R"({"exit": true})");
+  EXPECT_EQ(taken.code, 409) << taken.body;
+
+  // The checkpoint outlives the container; a new container of that id restores from it.
+  ASSERT_EQ(Curl("DELETE", "/containers/" + id).code, 200);
+  EXPECT_EQ(State()["containers"].size(), 0u);
+  auto restored = Curl("POST", "/containers/" + id,
+                       R"({"bundlePath": ")" + bundle_.string() + R"(", "checkpoint": "test1"})");
+  ASSERT_EQ(restored.code, 201) << restored.body << daemon_->Log();
+  EXPECT_EQ(json::parse(restored.body)["state"]["status"], "running");
+  json st = State();
+  ASSERT_EQ(st["containers"].size(), 1u) << st.dump(2);
+  EXPECT_EQ(st["containers"][0]["state"]["status"], "running");
+  EXPECT_THAT(daemon_->Ctr({"task", "ls"}).out, ::testing::ContainsRegex(id + " +[0-9]+ +RUNNING"));
+
+  // curl -X DELETE localhost:8888/containers/redis/checkpoint/test1
+  auto del = Curl("DELETE", "/containers/" + id + "/checkpoint/test1");
+  EXPECT_EQ(del.code, 200) << del.body;
+  auto after = Curl("GET", "/containers/" + id + "/checkpoint");
+  EXPECT_EQ(after.code, 200);
+  EXPECT_EQ(json::parse(after.body), json::array());
+  EXPECT_THAT(daemon_->Ctr({"images", "ls", "-q"}).out, ::testing::Not(HasSubstr("checkpoint/")));
+  EXPECT_EQ(Curl("DELETE", "/containers/" + id + "/checkpoint/test1").code, 404);
+  events.Stop();
+}
+
+// A criu that fails `criu check` first on berthd's PATH: a checkpoint is a 501 naming criu and
+// its verdict, the container keeps running, and nothing is left (no image, no content, no lease).
+TEST_F(RestApiE2E, WithoutAUsableCriuACheckpointIs501AndLeavesNothing) {
+  fs::path fake = dir_->path() / "fake-criu";
+  fs::create_directories(fake);
+  {
+    std::ofstream out(fake / "criu");
+    out << "#!/bin/sh\necho 'Error (criu/cr-check.c:1): fake criu of berth tests: unusable' >&2\nexit 1\n";
+  }
+  fs::permissions(fake / "criu", fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                     fs::perms::others_read | fs::perms::others_exec);
+  ASSERT_NO_FATAL_FAILURE(RestartWithPathFirst(fake));
+  const std::string id = Id("redis");
+  auto started = Curl("POST", "/containers/" + id, StartBody());
+  ASSERT_EQ(started.code, 201) << started.body << daemon_->Log();
+  const std::string images_before = daemon_->Ctr({"images", "ls", "-q"}).out;
+  const std::string content_before = daemon_->Ctr({"content", "ls", "-q"}).out;
+  const std::string leases_before = daemon_->Ctr({"leases", "ls", "-q"}).out;
+
+  auto r = Curl("POST", "/containers/" + id + "/checkpoint/test1", R"({"exit": true})");
+  EXPECT_EQ(r.code, 501) << r.body;
+  json e = json::parse(r.body, nullptr, false);
+  ASSERT_TRUE(e.is_object() && e.contains("error") && e["error"].is_string()) << r.body;
+  EXPECT_THAT(e["error"].get<std::string>(), HasSubstr("criu check"));
+  EXPECT_THAT(e["error"].get<std::string>(), HasSubstr("fake criu of berth tests"));
+
+  auto list = Curl("GET", "/containers/" + id + "/checkpoint");
+  EXPECT_EQ(list.code, 200);
+  EXPECT_EQ(json::parse(list.body, nullptr, false), json::array()) << list.body;
+  EXPECT_EQ(State()["containers"][0]["state"]["status"], "running");
+  EXPECT_EQ(daemon_->Ctr({"images", "ls", "-q"}).out, images_before);
+  EXPECT_EQ(daemon_->Ctr({"content", "ls", "-q"}).out, content_before);
+  EXPECT_EQ(daemon_->Ctr({"leases", "ls", "-q"}).out, leases_before);
 }
 
 TEST_F(RestApiE2E, AFailedStartLeavesNothingAndNamespacesAreSeparate) {

@@ -505,7 +505,7 @@ std::vector<Case> HostileCases(const std::string& pid, const std::string& ns, co
         {400});
   start("bundle through a symlink to a non-UTF-8 dir, bad label",
         "{\"bundlePath\": " + J(b.non_utf8_link.string()) + ", \"labels\": [\"=x\"]}", {400});
-  start("checkpoint restore", R"({"bundlePath": "/etc", "checkpoint": "c1"})", {501});
+  start("checkpoint restore, no bundle", R"({"bundlePath": "/etc", "checkpoint": "c1"})", {404});
   start("checkpoint restore, bad bundle type", R"({"bundlePath": 5, "checkpoint": "c1"})", {400});
   start("duplicate keys", R"({"bundlePath": "/etc", "bundlePath": 5})", {400, 404});
   // PATCH /containers/{id}

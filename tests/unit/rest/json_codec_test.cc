@@ -114,6 +114,30 @@ TEST(RestJsonCodecTest, CheckpointOptionsDefaultOnAnEmptyBody) {
   EXPECT_FALSE(DecodeCheckpointOptions(R"({"exit": "yes"})").ok());
 }
 
+TEST(RestJsonCodecTest, CheckpointsInTheSeedsShape) {
+  Checkpoint plain{"cp1", "2026-01-02T03:04:05.000000006Z", {}};
+  json p = Encode(plain);
+  EXPECT_EQ(p, json({{"name", "cp1"},
+                     {"timestamp", "2026-01-02T03:04:05.000000006Z"},
+                     {"tcp", false},
+                     {"unixSockets", false},
+                     {"shell", false}}));
+  EXPECT_FALSE(p.contains("exit"));  // omitempty in the seed
+  Checkpoint all{"cp2", "2026-01-02T03:04:06Z", {.exit = true, .tcp = true, .unix_sockets = true, .shell = true}};
+  json a = Encode(all);
+  EXPECT_EQ(a["exit"], true);
+  EXPECT_EQ(a["tcp"], true);
+  EXPECT_EQ(a["unixSockets"], true);
+  EXPECT_EQ(a["shell"], true);
+  json list = EncodeCheckpoints({plain, all});
+  ASSERT_TRUE(list.is_array());
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0]["name"], "cp1");
+  EXPECT_EQ(list[1]["name"], "cp2");
+  EXPECT_EQ(EncodeCheckpoints({}), json::array());
+  EXPECT_EQ(EncodeCheckpoints({}).dump(), "[]");
+}
+
 TEST(RestJsonCodecTest, ErrorBodyIsJsonEvenForBadUtf8) {
   json e = json::parse(ErrorBody("bad \xff byte"));
   EXPECT_TRUE(e["error"].is_string());
