@@ -44,7 +44,8 @@ class Puller {
     // once it is committed and layer i-1 is applied, while later ones still download.
     Result<std::string> unpacked = std::string();
     std::thread unpacker;
-    if (options_.unpack) {
+    // A checkpoint has no root filesystem of its own to unpack (its base image is pulled apart).
+    if (options_.unpack && !checkpoint_) {
       unpacker = std::thread([&] {
         UnpackOptions unpack;
         unpack.snapshotter = options_.snapshotter;
@@ -192,6 +193,7 @@ class Puller {
       Report(p);
     }
     BERTH_ASSIGN_OR_RETURN(auto children, images::Children(desc, blob));
+    if (depth == 0 && images::IsIndexType(desc.media_type) && images::IsCheckpointIndex(children)) checkpoint_ = true;
     // Every child gets its gc label, fetched or not (containerd labels before it filters):
     // an index pulled once per platform keeps each platform's manifest referenced.
     labels::Labels gc = images::ChildGcLabels(children);
@@ -315,6 +317,7 @@ class Puller {
   const PullOptions& options_;
   std::mutex progress_mu_;
   std::vector<BlobDescriptor> leaves_;
+  bool checkpoint_ = false;  // the root is a containerd checkpoint index
   std::set<std::string> seen_;  // leaves; written by the walk, before the threads start
   std::mutex blobs_mu_;
   std::condition_variable blobs_cv_;

@@ -272,10 +272,17 @@ std::vector<BlobDescriptor> PlatformCandidates(std::vector<BlobDescriptor> child
   return children;
 }
 
+bool IsCheckpointIndex(const std::vector<BlobDescriptor>& children) {
+  return std::any_of(children.begin(), children.end(), [](const BlobDescriptor& d) {
+    return d.media_type.starts_with(kCheckpointMediaTypePrefix);
+  });
+}
+
 std::vector<BlobDescriptor> ChildrenToFetch(const BlobDescriptor& parent,
                                             std::vector<BlobDescriptor> children,
                                             const Platform& platform) {
-  if (!IsIndexType(parent.media_type)) return children;
+  // A checkpoint is one whole: every blob of it (and the base image it names) is needed.
+  if (!IsIndexType(parent.media_type) || IsCheckpointIndex(children)) return children;
   children = PlatformCandidates(std::move(children), platform);
   if (children.size() > 1) children.resize(1);
   return children;

@@ -80,9 +80,15 @@ Result<std::vector<BlobDescriptor>> Children(const BlobDescriptor& desc, std::st
 std::vector<BlobDescriptor> PlatformCandidates(std::vector<BlobDescriptor> children,
                                                const Platform& platform);
 
+// containerd's checkpoint blobs (criu tar, spec, options) are application/vnd.containerd.container.*.
+inline constexpr std::string_view kCheckpointMediaTypePrefix = "application/vnd.containerd.container.";
+// An index that is a containerd checkpoint (it holds checkpoint blobs, not only manifests).
+bool IsCheckpointIndex(const std::vector<BlobDescriptor>& children);
+
 // Which of `parent`'s children a pull for `platform` fetches: of an index, the first platform
 // candidate only (the manifest, or nested index, ResolveManifest will use; none when no child
-// matches); of a manifest, all of them (config and layers).
+// matches), or all of them for a checkpoint index; of a manifest, all of them (config and
+// layers).
 std::vector<BlobDescriptor> ChildrenToFetch(const BlobDescriptor& parent,
                                             std::vector<BlobDescriptor> children,
                                             const Platform& platform);

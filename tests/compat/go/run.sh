@@ -9,7 +9,10 @@
 #   SHIM_DIR    directory of berth-shim (put first on PATH)
 # Env: BERTH_COMPAT_IMAGE_TAR (default SOURCE/build/images/berth-busybox.tar, made by
 #   scripts/embedded-image when missing), BERTH_COMPAT_KEEP=1 keeps the temp dirs,
-#   BERTH_COMPAT_SHOW_LOG=1 prints berthd's log tail even on success.
+#   BERTH_COMPAT_SHOW_LOG=1 prints berthd's log tail even on success, BERTH_CRIU=/path/to/criu
+#   the criu for the checkpoint/restore tests (default: the first criu on PATH or in the sbin
+#   dirs; its directory goes on PATH right after SHIM_DIR, for berthd's shims and runc; those
+#   tests run `criu check` and are skipped when it fails or there is no criu).
 # Exit: 0 all passed, 1 a test failed, 77 `go` is not installed (ctest SKIP_RETURN_CODE).
 set -euo pipefail
 export LC_ALL=C
@@ -47,7 +50,17 @@ export GOCACHE="$out/cache"
 export CGO_ENABLED=1
 (cd "$here/src/berthcompat" && go test -c -o "$out/berthcompat.test" .)
 
-export PATH="$(cd -- "$shimdir" && pwd -P):$PATH"
+# criu: $BERTH_CRIU (made absolute) or the first criu on PATH or in the sbin dirs. runc (under
+# berth-shim) runs `criu` from PATH, so its directory comes right after the shim's.
+criu=${BERTH_CRIU:-}
+if [ -n "$criu" ]; then
+  if d=$(cd -- "$(dirname -- "$criu")" 2>/dev/null && pwd -P); then criu=$d/$(basename -- "$criu"); fi
+else
+  criu=$(PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin" command -v criu || true)
+fi
+export BERTH_COMPAT_CRIU=$criu
+
+export PATH="$(cd -- "$shimdir" && pwd -P)${criu:+:$(dirname -- "$criu")}:$PATH"
 export BERTH_COMPAT_BERTHD=$(cd -- "$(dirname -- "$berthd")" && pwd -P)/$(basename -- "$berthd")
 export BERTH_COMPAT_SOURCE=$src
 export BERTH_COMPAT_IMAGE_TAR=$image

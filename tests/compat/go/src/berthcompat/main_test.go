@@ -10,6 +10,8 @@
 //	BERTH_COMPAT_SOURCE      the source tree (for scripts/test-registry)
 //	BERTH_COMPAT_IMAGE_TAR   the embedded image, an OCI archive (build/images/berth-busybox.tar)
 //	BERTH_COMPAT_WORKDIR     optional: where temp dirs go (default: $TMPDIR)
+//	BERTH_COMPAT_CRIU        optional: the criu for the checkpoint/restore tests, its directory
+//	                         on PATH before any other criu (default: $BERTH_CRIU, or criu on PATH)
 package berthcompat
 
 import (
