@@ -69,8 +69,8 @@ Result<bool> PrepareCriuConfig(const std::string& bundle) {
   return true;
 }
 
-std::map<int, std::string> ExternalStdio(int pid, const StdioPaths& paths) {
-  std::map<int, std::string> keys;
+StdioKeys ExternalStdio(int pid, const StdioPaths& paths) {
+  StdioKeys keys;
   const std::string named[3] = {StdioPath(paths.in), StdioPath(paths.out), StdioPath(paths.err)};
   for (int fd = 0; fd < 3; ++fd) {
     struct stat st{};
@@ -84,50 +84,53 @@ std::map<int, std::string> ExternalStdio(int pid, const StdioPaths& paths) {
     if (!ours) continue;
     const int mnt = MountIdOf(pid, fd);
     if (mnt < 0) continue;
-    keys[fd] = fmt::format("file[{:x}:{:x}]", mnt, static_cast<uint64_t>(st.st_ino));
+    keys[fd] = StdioKey{fmt::format("file[{:x}:{:x}]", mnt, static_cast<uint64_t>(st.st_ino)), S_ISFIFO(st.st_mode),
+                       static_cast<uint32_t>(st.st_mode)};
   }
   return keys;
 }
 
-Status WriteDumpConfig(const std::string& bundle, const std::map<int, std::string>& keys) {
+Status WriteDumpConfig(const std::string& bundle, const StdioKeys& keys) {
   std::string conf;
-  for (const auto& [fd, key] : keys) conf += fmt::format("external {}\n", key);
+  for (const auto& [fd, k] : keys) conf += fmt::format("external {}\n", k.key);
   return WriteAtomic(bundle + "/" + kCriuConfigFile, conf);
 }
 
-Status WriteRestoreConfig(const std::string& bundle, const std::map<int, std::string>& keys) {
+Status WriteRestoreConfig(const std::string& bundle, const StdioKeys& keys) {
   std::string conf;
-  for (const auto& [fd, key] : keys) conf += fmt::format("inherit-fd fd[{}]:{}\n", fd, key);
+  for (const auto& [fd, k] : keys) conf += fmt::format("inherit-fd fd[{}]:{}\n", fd, k.key);
   return WriteAtomic(bundle + "/" + kCriuConfigFile, conf);
 }
 
 void ClearCriuConfig(const std::string& bundle) { (void)WriteAtomic(bundle + "/" + kCriuConfigFile, ""); }
 
-Status SaveStdioKeys(const std::string& image_dir, const std::map<int, std::string>& keys) {
+Status SaveStdioKeys(const std::string& image_dir, const StdioKeys& keys) {
   nlohmann::json j = nlohmann::json::object();
-  for (const auto& [fd, key] : keys) j[std::to_string(fd)] = key;
+  for (const auto& [fd, k] : keys) j[std::to_string(fd)] = {{"key", k.key}, {"fifo", k.fifo}, {"mode", k.mode}};
   return WriteAtomic(image_dir + "/" + kStdioKeysFile, j.dump());
 }
 
-Result<std::map<int, std::string>> LoadStdioKeys(const std::string& image_dir) {
+Result<StdioKeys> LoadStdioKeys(const std::string& image_dir) {
   const std::string path = image_dir + "/" + kStdioKeysFile;
   struct stat st{};
   if (::stat(path.c_str(), &st) != 0) return NotFound("{}", path);
   BERTH_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
   auto j = nlohmann::json::parse(text, nullptr, false);
   if (!j.is_object()) return InvalidArgument("{}: not a JSON object", path);
-  std::map<int, std::string> keys;
+  StdioKeys keys;
   for (auto it = j.begin(); it != j.end(); ++it) {
-    if (!it.value().is_string() || (it.key() != "0" && it.key() != "1" && it.key() != "2")) {
+    const auto& v = it.value();
+    if (!v.is_object() || !v.contains("key") || !v["key"].is_string() ||
+        (it.key() != "0" && it.key() != "1" && it.key() != "2")) {
       return InvalidArgument("{}: bad entry {:?}", path, it.key());
     }
-    std::string key = it.value().get<std::string>();
+    std::string key = v["key"].get<std::string>();
     // criu parses it as an option: only what ExternalStdio writes.
     if (key.rfind("file[", 0) != 0 || key.back() != ']' ||
         key.find_first_not_of("file[]:0123456789abcdef") != std::string::npos) {
       return InvalidArgument("{}: bad key {:?}", path, key);
     }
-    keys[std::stoi(it.key())] = std::move(key);
+    keys[std::stoi(it.key())] = StdioKey{std::move(key), v.value("fifo", false), v.value("mode", uint32_t{0})};
   }
   return keys;
 }

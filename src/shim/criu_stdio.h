@@ -23,19 +23,25 @@ inline constexpr const char* kStdioKeysFile = "berth-stdio.json";
 // spec has its own (then the user's config rules and stdio is left to it).
 Result<bool> PrepareCriuConfig(const std::string& bundle);
 
-// criu's key (file[mnt_id:inode], hex) of each of the process's fds 0..2 that is one of the
-// shim's stdio files (`paths`), by fd number.
-std::map<int, std::string> ExternalStdio(int pid, const StdioPaths& paths);
+struct StdioKey {
+  std::string key;    // criu's file[mnt_id:inode], hex
+  bool fifo = false;  // criu restores a fifo only onto a fifo of the same mode (StdioPipe
+  uint32_t mode = 0;  // stands in otherwise); st_mode of the dumped file
+};
+using StdioKeys = std::map<int, StdioKey>;
+
+// The key of each of the process's fds 0..2 that is one of the shim's stdio files (`paths`).
+StdioKeys ExternalStdio(int pid, const StdioPaths& paths);
 
 // Writes <bundle>/criu.conf: `external` lines for a dump.
-Status WriteDumpConfig(const std::string& bundle, const std::map<int, std::string>& keys);
+Status WriteDumpConfig(const std::string& bundle, const StdioKeys& keys);
 // Writes <bundle>/criu.conf: `inherit-fd` lines for a restore (criu's fds 0..2 are the new stdio).
-Status WriteRestoreConfig(const std::string& bundle, const std::map<int, std::string>& keys);
+Status WriteRestoreConfig(const std::string& bundle, const StdioKeys& keys);
 // Empties <bundle>/criu.conf again.
 void ClearCriuConfig(const std::string& bundle);
 
-Status SaveStdioKeys(const std::string& image_dir, const std::map<int, std::string>& keys);
+Status SaveStdioKeys(const std::string& image_dir, const StdioKeys& keys);
 // NotFound when the image has none (not made by berth-shim, or no external stdio).
-Result<std::map<int, std::string>> LoadStdioKeys(const std::string& image_dir);
+Result<StdioKeys> LoadStdioKeys(const std::string& image_dir);
 
 }  // namespace berth::shim

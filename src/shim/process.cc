@@ -33,6 +33,7 @@ void Process::AnswerWait(ttrpc::Responder& r) const {
 }
 
 void Process::CloseIo() {
+  pipes.clear();
   if (console) {
     console->Shutdown();
     console.reset();

@@ -10,6 +10,7 @@
 #include "common/timeutil.h"
 #include "shim/console.h"
 #include "shim/process_io.h"
+#include "shim/stdio_pipe.h"
 #include "ttrpc/server.h"
 
 namespace berth::shim {
@@ -29,6 +30,7 @@ struct Process {
   StdioPaths stdio;
   std::optional<ProcessIo> io;        // non-terminal stdio
   std::unique_ptr<Console> console;   // terminal
+  std::vector<std::unique_ptr<StdioPipe>> pipes;  // a restored task's stand-in stdio
   std::vector<ttrpc::Responder> waiters;
   std::string spec_json;              // exec: the OCI process spec
 

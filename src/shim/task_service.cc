@@ -570,16 +570,36 @@ Status TaskService::RestoreInit(Container& c) {
   std::error_code ec;
   if (c.restore->work_path == c.bundle + "/criu-work") std::filesystem::remove_all(c.restore->work_path, ec);
   bool config_written = false;
+  StdioKeys keys;
   if (c.criu_config && !p.stdio.terminal) {
     // The dumped task's stdio files become the new task's (criu's fds 0..2 are runc's stdio).
-    auto keys = LoadStdioKeys(c.restore->image_path);
-    if (!keys.ok() && !keys.status().Is(Errc::kNotFound)) return keys.status();
-    if (keys.ok()) {
-      BERTH_RETURN_IF_ERROR(WriteRestoreConfig(c.bundle, *keys));
+    auto loaded = LoadStdioKeys(c.restore->image_path);
+    if (!loaded.ok() && !loaded.status().Is(Errc::kNotFound)) return loaded.status();
+    if (loaded.ok()) {
+      keys = std::move(*loaded);
+      BERTH_RETURN_IF_ERROR(WriteRestoreConfig(c.bundle, keys));
       config_written = true;
     }
   }
   Status st = WithStdio(p, [&](const ChildStdio& stdio, const std::string& console) {
+    // A dumped fifo restores only onto a fifo: a pipe stands in for other stdio.
+    ChildStdio child = stdio;
+    std::vector<UniqueFd> ends;
+    int* slots[3] = {&child.in, &child.out, &child.err};
+    for (const auto& [fd, k] : keys) {
+      struct stat info{};
+      if (!k.fifo || (*slots[fd] >= 0 && ::fstat(*slots[fd], &info) == 0 && info.st_mode == k.mode)) continue;
+      UniqueFd end;
+      if (fd == 0) {
+        BERTH_ASSIGN_OR_RETURN(end, StdioPipe::EmptyInput(c.bundle, k.mode));
+      } else {
+        UniqueFd target(*slots[fd] >= 0 ? ::fcntl(*slots[fd], F_DUPFD_CLOEXEC, 3) : -1);
+        BERTH_ASSIGN_OR_RETURN(auto pipe, StdioPipe::Output(loop_, c.bundle, k.mode, std::move(target), &end));
+        p.pipes.push_back(std::move(pipe));
+      }
+      *slots[fd] = end.get();
+      ends.push_back(std::move(end));
+    }
     RestoreOptions ro;
     ro.bundle = c.bundle;
     ro.pid_file = pid_file;
@@ -587,7 +607,7 @@ Status TaskService::RestoreInit(Container& c) {
     ro.no_pivot = c.options.no_pivot_root();
     ro.criu = *c.restore;
     ro.criu.shell_job = p.stdio.terminal;  // the restored terminal is the shim's new console
-    ro.stdio = stdio;
+    ro.stdio = child;
     return c.runtime->Restore(c.id, ro);
   });
   if (config_written) ClearCriuConfig(c.bundle);
@@ -632,10 +652,10 @@ Status TaskService::Checkpoint(const task::CheckpointTaskRequest& r) {
   if (own_work) std::filesystem::remove_all(co.work_path, ec);
   CheckpointActions act;
   act.leave_running = !o.exit();
-  std::map<int, std::string> init_keys;
+  StdioKeys init_keys;
   if (c->criu_config) {
     // The stdio files are outside the container: criu dumps them as external files.
-    std::map<int, std::string> all;
+    StdioKeys all;
     if (!c->init.stdio.terminal) all = init_keys = ExternalStdio(c->init.pid, c->init.stdio);
     int n = 0;
     for (const auto& [_, e] : c->execs) {

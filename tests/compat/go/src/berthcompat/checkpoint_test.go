@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -180,8 +181,9 @@ func TestCheckpointRestoreCriu(t *testing.T) {
 				t.Errorf("checkpoint index has no %s: %+v", mt, index.Manifests)
 			}
 		}
-		if index.Annotations["image.name"] != imageRef {
-			t.Errorf("checkpoint index annotations %v, want image.name %s", index.Annotations, imageRef)
+		// container.Checkpoint names the image under the OCI ref.name key (task.Checkpoint uses image.name).
+		if index.Annotations["org.opencontainers.image.ref.name"] != imageRef {
+			t.Errorf("checkpoint index annotations %v, want org.opencontainers.image.ref.name %s", index.Annotations, imageRef)
 		}
 
 		// The original goes.
@@ -212,7 +214,7 @@ func TestCheckpointRestoreCriu(t *testing.T) {
 			t.Fatalf("NewTask(WithTaskCheckpoint): %v\n%s", err, tail(berthd.log, 20))
 		}
 		if err := rtask.Start(ctx); err != nil {
-			t.Fatalf("Start of the restored task: %v\n%s", err, tail(berthd.log, 20))
+			t.Fatalf("Start of the restored task: %v\n%s\n%s", err, criuErrors(err), tail(berthd.log, 20))
 		}
 		if st, err := rtask.Status(ctx); err != nil || st.Status != containerd.Running {
 			t.Errorf("Status of the restored task = %+v, %v; want running", st, err)
@@ -473,4 +475,23 @@ func bundleOf(ns, id string) string {
 		return nil
 	})
 	return found
+}
+
+// The error lines of the criu log a failed restore names ("path= <log>"), for the report.
+func criuErrors(err error) string {
+	m := regexp.MustCompile(`path= (\S+\.log)`).FindStringSubmatch(err.Error())
+	if m == nil {
+		return ""
+	}
+	data, rerr := os.ReadFile(m[1])
+	if rerr != nil {
+		return rerr.Error()
+	}
+	var out []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.Contains(l, "Error") || strings.Contains(l, "Warn") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
