@@ -4,34 +4,23 @@
 
 #include <sstream>
 
-#include <nlohmann/json.hpp>
-
 #include "checkpoint/media_types.h"
 #include "client/image_parts.h"
 #include "client/temp_lease.h"
 #include "client/typeurl.h"
 #include "common/logging.h"
 #include "github.com/containerd/containerd/runtime/v2/runc/options/oci.pb.h"
+#include "images/checkpoint_index.h"
 #include "images/rootfs.h"
 #include "images/walk.h"
 
 namespace berth::client {
 namespace {
 
-using nlohmann::json;
 namespace ck = berth::checkpoint;
 
-constexpr const char* kIndexMediaType = "application/vnd.oci.image.index.v1+json";
 constexpr const char* kLayerGzip = "application/vnd.oci.image.layer.v1.tar+gzip";
 constexpr const char* kLayerTar = "application/vnd.oci.image.layer.v1.tar";
-
-json DescriptorJson(const Descriptor& d, bool platform) {
-  json j = {{"mediaType", d.media_type}, {"digest", d.digest}, {"size", d.size}};
-  if (!d.annotations.empty()) j["annotations"] = d.annotations;
-  // As containerd: the checkpoint's own blobs carry the platform they were taken on.
-  if (platform) j["platform"] = {{"architecture", images::HostPlatform().architecture}, {"os", "linux"}};
-  return j;
-}
 
 Result<Descriptor> WriteBlob(Client& client, const std::string& media_type, const std::string& ref,
                              const std::string& data, const labels::Labels& labels = {}) {
@@ -66,59 +55,28 @@ Result<Descriptor> RwLayer(Client& client, const Container& c) {
   return out;
 }
 
-Result<Descriptor> ParseDescriptor(const json& m) {
-  if (!m.is_object() || !m.contains("mediaType") || !m.contains("digest") || !m["mediaType"].is_string() ||
-      !m["digest"].is_string()) {
-    return InvalidArgument("checkpoint index: a manifest entry without mediaType/digest");
-  }
-  Descriptor d{m["mediaType"].get<std::string>(), m["digest"].get<std::string>(), m.value("size", int64_t{0}), {}};
-  if (m.contains("annotations") && m["annotations"].is_object()) {
-    for (auto it = m["annotations"].begin(); it != m["annotations"].end(); ++it) {
-      if (it.value().is_string()) d.annotations[it.key()] = it.value().get<std::string>();
-    }
-  }
-  return d;
+images::IndexEntry EntryOf(const Descriptor& d, bool with_platform) {
+  return images::IndexEntry{d.media_type, d.digest, d.size, d.annotations, with_platform};
 }
 
-struct CheckpointIndex {
-  std::vector<Descriptor> manifests;
-  std::map<std::string, std::string> annotations;
-  const Descriptor* Find(std::string_view media_type) const {
-    for (const auto& d : manifests) {
-      if (d.media_type == media_type) return &d;
-    }
-    return nullptr;
-  }
-};
+Descriptor DescriptorOf(const images::IndexEntry& e) { return Descriptor{e.media_type, e.digest, e.size, e.annotations}; }
 
-Result<CheckpointIndex> ReadIndex(Client& client, const Image& image) {
+Result<images::CheckpointIndex> ReadIndex(Client& client, const Image& image) {
   if (!images::IsIndexType(image.target.media_type)) {
     return InvalidArgument("{} is not a checkpoint (its target is {})", image.name, image.target.media_type);
   }
   BERTH_ASSIGN_OR_RETURN(std::string blob, client.ReadContentBlob(image.target.digest));
-  auto j = json::parse(blob, nullptr, false);
-  if (!j.is_object() || !j.contains("manifests") || !j["manifests"].is_array()) {
-    return InvalidArgument("{}: the checkpoint index is not an OCI index", image.name);
-  }
-  CheckpointIndex out;
-  for (const auto& m : j["manifests"]) {
-    BERTH_ASSIGN_OR_RETURN(Descriptor d, ParseDescriptor(m));
-    out.manifests.push_back(std::move(d));
-  }
-  if (j.contains("annotations") && j["annotations"].is_object()) {
-    for (auto it = j["annotations"].begin(); it != j["annotations"].end(); ++it) {
-      if (it.value().is_string()) out.annotations[it.key()] = it.value().get<std::string>();
-    }
-  }
-  return out;
+  auto index = images::DecodeCheckpointIndex(blob);
+  if (!index.ok()) return index.status().Wrap(image.name);
+  return index;
 }
 
-std::string Annotation(const CheckpointIndex& index, const char* key) {
+std::string Annotation(const images::CheckpointIndex& index, const char* key) {
   auto it = index.annotations.find(key);
   return it == index.annotations.end() ? "" : it->second;
 }
 
-Result<google::protobuf::Any> ReadAnyBlob(Client& client, const Descriptor& d, std::string_view what) {
+Result<google::protobuf::Any> ReadAnyBlob(Client& client, const images::IndexEntry& d, std::string_view what) {
   BERTH_ASSIGN_OR_RETURN(std::string data, client.ReadContentBlob(d.digest));
   google::protobuf::Any any;
   if (!any.ParseFromString(data)) return InvalidArgument("unable to read checkpoint {}: not a protobuf Any", what);
@@ -126,14 +84,14 @@ Result<google::protobuf::Any> ReadAnyBlob(Client& client, const Descriptor& d, s
 }
 
 // The base image, from the store or — when the checkpoint carries its target — made from it.
-Result<ImageParts> BaseImage(Client& client, const CheckpointIndex& index, const std::string& name) {
+Result<ImageParts> BaseImage(Client& client, const images::CheckpointIndex& index, const std::string& name) {
   auto parts = LoadImage(client, name, images::HostPlatform());
   if (parts.ok() || !parts.status().Is(Errc::kNotFound)) return parts;
   for (const auto& d : index.manifests) {
     if (!images::IsIndexType(d.media_type) && !images::IsManifestType(d.media_type)) continue;
     Image image;
     image.name = name;
-    image.target = d;
+    image.target = DescriptorOf(d);
     image.target.annotations.clear();
     if (auto made = client.CreateImage(image); !made.ok() && !made.status().Is(Errc::kAlreadyExists)) {
       return made.status();
@@ -187,16 +145,11 @@ Result<Image> CheckpointContainer(Client& client, const std::string& id, const s
     }
   } resume_after{client, id, &resume};
 
-  json manifests = json::array();
-  json annotations = json::object();
-  annotations[ck::kAnnotationImageName] = c.image;
-  annotations[ck::kAnnotationRuntime] = c.runtime.name;
-  annotations[ck::kAnnotationSnapshotter] = c.snapshotter;
-  std::vector<Descriptor> children;
-  auto add = [&](const Descriptor& d, bool platform) {
-    manifests.push_back(DescriptorJson(d, platform));
-    children.push_back(d);
-  };
+  images::CheckpointIndex index;
+  index.annotations[ck::kAnnotationImageName] = c.image;
+  index.annotations[ck::kAnnotationRuntime] = c.runtime.name;
+  index.annotations[ck::kAnnotationSnapshotter] = c.snapshotter;
+  auto add = [&](const Descriptor& d, bool platform) { index.manifests.push_back(EntryOf(d, platform)); };
   if (c.runtime.options) {
     BERTH_ASSIGN_OR_RETURN(Descriptor d, WriteBlob(client, ck::kMediaTypeRuntimeOptions, id + "-runtime-options",
                                                    c.runtime.options->SerializeAsString()));
@@ -222,11 +175,10 @@ Result<Image> CheckpointContainer(Client& client, const std::string& id, const s
                                                    any.SerializeAsString()));
     add(d, true);
   }
-  json index = {{"schemaVersion", 2}, {"mediaType", kIndexMediaType}, {"manifests", manifests},
-                {"annotations", annotations}};
-  labels::Labels gc;
-  for (size_t i = 0; i < children.size(); ++i) gc[fmt::format("containerd.io/gc.ref.content.{}", i)] = children[i].digest;
-  BERTH_ASSIGN_OR_RETURN(Descriptor target, WriteBlob(client, kIndexMediaType, id + "index", index.dump(), gc));
+  BERTH_ASSIGN_OR_RETURN(Descriptor target,
+                         WriteBlob(client, std::string(images::kOciIndex), id + "index",
+                                   images::EncodeCheckpointIndex(index, images::HostPlatform()),
+                                   images::CheckpointIndexGcLabels(index)));
   Image image;
   image.name = ref;
   image.target = target;
@@ -239,7 +191,7 @@ Result<Restored> RestoreContainer(Client& client, const std::string& id, const s
                                   const RestoreOptions& o) {
   auto image = client.GetImage(ref);
   if (!image.ok()) return image.status().Wrap(fmt::format("checkpoint {}", ref));
-  BERTH_ASSIGN_OR_RETURN(CheckpointIndex index, ReadIndex(client, *image));
+  BERTH_ASSIGN_OR_RETURN(images::CheckpointIndex index, ReadIndex(client, *image));
   const std::string base_name = Annotation(index, ck::kAnnotationImageName);
   const std::string snapshotter = Annotation(index, ck::kAnnotationSnapshotter);
   if (base_name.empty()) return InvalidArgument("checkpoint {}: image name not found in index", ref);
@@ -247,7 +199,7 @@ Result<Restored> RestoreContainer(Client& client, const std::string& id, const s
   if (!index.annotations.contains(ck::kAnnotationRuntime)) {
     return InvalidArgument("checkpoint {}: runtime name not found in index", ref);
   }
-  const Descriptor* config = index.Find(ck::kMediaTypeConfig);
+  const images::IndexEntry* config = images::FindEntry(index, ck::kMediaTypeConfig);
   if (config == nullptr) return InvalidArgument("checkpoint {}: it holds no container spec", ref);
 
   Container c;
@@ -257,13 +209,13 @@ Result<Restored> RestoreContainer(Client& client, const std::string& id, const s
   c.snapshot_key = id;
   c.runtime.name = Annotation(index, ck::kAnnotationRuntime);
   BERTH_ASSIGN_OR_RETURN(c.spec, ReadAnyBlob(client, *config, "config"));
-  if (const Descriptor* ro = index.Find(ck::kMediaTypeRuntimeOptions)) {
+  if (const images::IndexEntry* ro = images::FindEntry(index, ck::kMediaTypeRuntimeOptions)) {
     BERTH_ASSIGN_OR_RETURN(c.runtime.options, ReadAnyBlob(client, *ro, "runtime options"));
   }
-  const Descriptor* rw = nullptr;
+  const images::IndexEntry* rw = nullptr;
   if (o.rw) {
-    rw = index.Find(kLayerGzip);
-    if (rw == nullptr) rw = index.Find(kLayerTar);
+    rw = images::FindEntry(index, kLayerGzip);
+    if (rw == nullptr) rw = images::FindEntry(index, kLayerTar);
     if (rw == nullptr) return InvalidArgument("checkpoint {} holds no rw layer", ref);
   }
 
@@ -278,7 +230,7 @@ Result<Restored> RestoreContainer(Client& client, const std::string& id, const s
     return st;
   };
   if (rw != nullptr) {
-    if (auto applied = client.ApplyDiff(*rw, *mounts); !applied.ok()) {
+    if (auto applied = client.ApplyDiff(DescriptorOf(*rw), *mounts); !applied.ok()) {
       return fail(applied.status().Wrap("applying the checkpoint's rw layer"));
     }
   }
@@ -286,17 +238,17 @@ Result<Restored> RestoreContainer(Client& client, const std::string& id, const s
   if (!created.ok()) return fail(created.status());
   Restored out;
   out.container = *created;
-  if (const Descriptor* criu = index.Find(ck::kMediaTypeCriuTar)) out.checkpoint = *criu;
+  if (const images::IndexEntry* criu = images::FindEntry(index, ck::kMediaTypeCriuTar)) out.checkpoint = DescriptorOf(*criu);
   return out;
 }
 
 Result<Descriptor> CheckpointCriuImage(Client& client, const std::string& ref) {
   auto image = client.GetImage(ref);
   if (!image.ok()) return image.status().Wrap(fmt::format("checkpoint {}", ref));
-  BERTH_ASSIGN_OR_RETURN(CheckpointIndex index, ReadIndex(client, *image));
-  const Descriptor* criu = index.Find(ck::kMediaTypeCriuTar);
+  BERTH_ASSIGN_OR_RETURN(images::CheckpointIndex index, ReadIndex(client, *image));
+  const images::IndexEntry* criu = images::FindEntry(index, ck::kMediaTypeCriuTar);
   if (criu == nullptr) return FailedPrecondition("checkpoint {} holds no task checkpoint", ref);
-  return *criu;
+  return DescriptorOf(*criu);
 }
 
 }  // namespace berth::client

@@ -6,7 +6,7 @@
 #include <span>
 #include <utility>
 
-#include "checkpoint/index.h"
+#include "images/checkpoint_index.h"
 #include "checkpoint/media_types.h"
 #include "common/identifiers.h"
 #include "common/logging.h"
@@ -160,23 +160,23 @@ Result<NamedCheckpoint> Checkpoints::Create(const std::string& ns, const std::st
 
   // From here the task is checkpointed (and, with exit, stopped); whatever fails leaves no
   // image record, and the lease's end lets the collector take the blobs.
-  checkpoint::Index index;
-  index.manifests = std::move(task_blobs);
+  images::CheckpointIndex index;
+  for (auto& b : task_blobs) index.manifests.push_back(images::IndexEntry{b.media_type, b.digest, b.size, {}, true});
   const std::string options_bytes = options_any.SerializeAsString();
   BERTH_ASSIGN_OR_RETURN(checkpoint::Blob options_blob,
                          checkpoint::StoreBlob(content_, scope, checkpoint::kMediaTypeOptions,
                                                container_id + "-checkpoint-options",
                                                [&](const checkpoint::ByteSink& sink) { return sink(options_bytes); }));
-  index.manifests.push_back(std::move(options_blob));
+  index.manifests.push_back(images::IndexEntry{options_blob.media_type, options_blob.digest, options_blob.size, {}, true});
   index.annotations[checkpoint::kAnnotationRuntime] = container.runtime.name;
   if (!container.image.empty()) index.annotations[checkpoint::kAnnotationImageName] = container.image;
   if (!container.snapshotter.empty()) index.annotations[checkpoint::kAnnotationSnapshotter] = container.snapshotter;
-  const std::string index_json = checkpoint::EncodeIndex(index, images::HostPlatform());
+  const std::string index_json = images::EncodeCheckpointIndex(index, images::HostPlatform());
   BERTH_ASSIGN_OR_RETURN(checkpoint::Blob index_blob,
-                         checkpoint::StoreBlob(content_, scope, checkpoint::kMediaTypeIndex, container_id + "index",
+                         checkpoint::StoreBlob(content_, scope, std::string(images::kOciIndex), container_id + "index",
                                                [&](const checkpoint::ByteSink& sink) { return sink(index_json); }));
   // The index keeps its manifests alive once the lease is gone (containerd's writeIndex labels).
-  const labels::Labels gc_labels = checkpoint::IndexGcLabels(index);
+  const labels::Labels gc_labels = images::CheckpointIndexGcLabels(index);
   std::vector<std::string> paths;
   for (const auto& [key, _] : gc_labels) paths.push_back("labels." + key);
   BERTH_ASSIGN_OR_RETURN(content::Digest index_digest, content::ParseDigest(index_blob.digest));
@@ -185,7 +185,7 @@ Result<NamedCheckpoint> Checkpoints::Create(const std::string& ns, const std::st
   metadata::Image image;
   image.name = image_name;
   image.labels = ImageLabels(container_id, name, flags);
-  image.target = metadata::Descriptor{checkpoint::kMediaTypeIndex, index_blob.digest, index_blob.size, {}};
+  image.target = metadata::Descriptor{std::string(images::kOciIndex), index_blob.digest, index_blob.size, {}};
   metadata::Image created;
   Status st = db_.Update([&](metadata::Tx& tx) -> Status {
     BERTH_ASSIGN_OR_RETURN(created, metadata::images::Create(tx, ns, image));
@@ -254,7 +254,7 @@ Result<checkpoint::Blob> Checkpoints::Find(const std::string& ns, const std::str
   if (st.Is(Errc::kNotFound)) return NotFoundCheckpoint(name, container_id);
   BERTH_RETURN_IF_ERROR(st);
   const std::string what = fmt::format("checkpoint {:?} of container {}", name, container_id);
-  if (image.target.media_type != checkpoint::kMediaTypeIndex) {
+  if (image.target.media_type != images::kOciIndex) {
     return FailedPrecondition("{}: its image is a {}, not a checkpoint index", what, image.target.media_type);
   }
   if (image.target.size > kMaxIndexSize) {
@@ -267,11 +267,11 @@ Result<checkpoint::Blob> Checkpoints::Find(const std::string& ns, const std::str
     return reader.status().Wrap(what);
   }
   BERTH_ASSIGN_OR_RETURN(std::string text, ReadAll(*reader));
-  auto index = checkpoint::DecodeIndex(text);
+  auto index = images::DecodeCheckpointIndex(text);
   if (!index.ok()) return FailedPrecondition("{}: {}", what, index.status().message());
-  const checkpoint::Blob* criu = checkpoint::FindManifest(*index, checkpoint::kMediaTypeCriuTar);
+  const images::IndexEntry* criu = images::FindEntry(*index, checkpoint::kMediaTypeCriuTar);
   if (criu == nullptr) return FailedPrecondition("{}: its index holds no criu image ({})", what, checkpoint::kMediaTypeCriuTar);
-  return *criu;
+  return checkpoint::Blob{criu->media_type, criu->digest, criu->size};
 }
 
 }  // namespace berth::control

@@ -1,6 +1,6 @@
 // The seed's named checkpoints of a container (REST `/containers/{id}/checkpoint/{name}`,
 // `berth checkpoints`), server side. A named checkpoint is a containerd checkpoint image: an OCI
-// index (checkpoint/index.h) over the task's criu tar and spec (Tasks::Checkpoint) and the
+// index (images/checkpoint_index.h) over the task's criu tar and spec (Tasks::Checkpoint) and the
 // checkpoint options, named `checkpoint/<container id>:<name>` and labelled as
 // checkpoint/media_types.h says, so `ctr images ls` shows it and the CLI finds it over gRPC.
 // Image records change as the Images service changes them: /images/create and /images/delete

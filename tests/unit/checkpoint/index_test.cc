@@ -1,5 +1,5 @@
 // The checkpoint image's index: containerd's JSON and gc labels, and reading it back.
-#include "checkpoint/index.h"
+#include "images/checkpoint_index.h"
 
 #include <gtest/gtest.h>
 
@@ -10,21 +10,24 @@
 namespace berth::checkpoint {
 namespace {
 
+using images::CheckpointIndex;
+using images::IndexEntry;
+
 using nlohmann::json;
 
-Index Sample() {
-  Index index;
+CheckpointIndex Sample() {
+  CheckpointIndex index;
   index.manifests = {
-      {kMediaTypeCriuTar, "sha256:" + std::string(64, 'a'), 1000},
-      {kMediaTypeConfig, "sha256:" + std::string(64, 'b'), 200},
-      {kMediaTypeOptions, "sha256:" + std::string(64, 'c'), 4},
+      {kMediaTypeCriuTar, "sha256:" + std::string(64, 'a'), 1000, {}, true},
+      {kMediaTypeConfig, "sha256:" + std::string(64, 'b'), 200, {}, true},
+      {kMediaTypeOptions, "sha256:" + std::string(64, 'c'), 4, {}, true},
   };
   index.annotations[kAnnotationRuntime] = "io.containerd.runc.v2";
   return index;
 }
 
 TEST(CheckpointIndexTest, EncodedAsContainerdWritesIt) {
-  const std::string text = EncodeIndex(Sample(), images::Platform{"linux", "amd64", ""});
+  const std::string text = images::EncodeCheckpointIndex(Sample(), images::Platform{"linux", "amd64", ""});
   // Go's field order.
   EXPECT_EQ(text.rfind(R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[)", 0),
             0u)
@@ -36,9 +39,24 @@ TEST(CheckpointIndexTest, EncodedAsContainerdWritesIt) {
   EXPECT_EQ(doc["manifests"][2]["mediaType"], kMediaTypeOptions);
   EXPECT_EQ(doc["manifests"][1]["platform"], json({{"architecture", "amd64"}, {"os", "linux"}}));
   EXPECT_EQ(doc["annotations"], json({{"io.containerd.checkpoint.runtime", "io.containerd.runc.v2"}}));
-  const std::string arm = EncodeIndex(Sample(), images::Platform{"linux", "arm", "v7"});
+  const std::string arm = images::EncodeCheckpointIndex(Sample(), images::Platform{"linux", "arm", "v7"});
   EXPECT_EQ(json::parse(arm)["manifests"][0]["platform"]["variant"], "v7");
-  EXPECT_FALSE(json::parse(EncodeIndex(Index{}, images::Platform{"linux", "amd64", ""})).contains("annotations"));
+  EXPECT_FALSE(json::parse(images::EncodeCheckpointIndex(CheckpointIndex{}, images::Platform{"linux", "amd64", ""})).contains("annotations"));
+}
+
+TEST(CheckpointIndexTest, TheBaseImageHasNoPlatformAndAnnotationsComeBeforeIt) {
+  CheckpointIndex index = Sample();
+  index.manifests.push_back({"application/vnd.oci.image.index.v1+json", "sha256:" + std::string(64, 'd'), 300,
+                             {{"org.opencontainers.image.ref.name", "latest"}}, false});
+  const std::string text = images::EncodeCheckpointIndex(index, images::Platform{"linux", "amd64", ""});
+  json doc = json::parse(text);
+  EXPECT_FALSE(doc["manifests"][3].contains("platform")) << text;
+  EXPECT_EQ(doc["manifests"][3]["annotations"]["org.opencontainers.image.ref.name"], "latest");
+  auto back = images::DecodeCheckpointIndex(text);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_FALSE(back->manifests[3].with_platform);
+  EXPECT_TRUE(back->manifests[0].with_platform);
+  EXPECT_EQ(back->manifests[3].annotations.at("org.opencontainers.image.ref.name"), "latest");
 }
 
 TEST(CheckpointIndexTest, GcLabelsNumberTheManifests) {
@@ -47,21 +65,21 @@ TEST(CheckpointIndexTest, GcLabelsNumberTheManifests) {
       {"containerd.io/gc.ref.content.1", "sha256:" + std::string(64, 'b')},
       {"containerd.io/gc.ref.content.2", "sha256:" + std::string(64, 'c')},
   };
-  EXPECT_EQ(IndexGcLabels(Sample()), want);
+  EXPECT_EQ(images::CheckpointIndexGcLabels(Sample()), want);
 }
 
 TEST(CheckpointIndexTest, ReadBackAndTheCriuTarFound) {
-  auto index = DecodeIndex(EncodeIndex(Sample(), images::Platform{"linux", "amd64", ""}));
+  auto index = images::DecodeCheckpointIndex(images::EncodeCheckpointIndex(Sample(), images::Platform{"linux", "amd64", ""}));
   ASSERT_TRUE(index.ok()) << index.status().ToString();
   ASSERT_EQ(index->manifests.size(), 3u);
   EXPECT_EQ(index->annotations.at(kAnnotationRuntime), "io.containerd.runc.v2");
-  const Blob* criu = FindManifest(*index, kMediaTypeCriuTar);
+  const IndexEntry* criu = images::FindEntry(*index, kMediaTypeCriuTar);
   ASSERT_NE(criu, nullptr);
   EXPECT_EQ(criu->digest, "sha256:" + std::string(64, 'a'));
   EXPECT_EQ(criu->size, 1000);
-  Index no_criu = Sample();
+  CheckpointIndex no_criu = Sample();
   no_criu.manifests.erase(no_criu.manifests.begin());
-  EXPECT_EQ(FindManifest(no_criu, kMediaTypeCriuTar), nullptr);
+  EXPECT_EQ(images::FindEntry(no_criu, kMediaTypeCriuTar), nullptr);
 }
 
 TEST(CheckpointIndexTest, WhatIsNotAnIndexIsInvalidArgument) {
@@ -69,7 +87,7 @@ TEST(CheckpointIndexTest, WhatIsNotAnIndexIsInvalidArgument) {
                            R"({"schemaVersion": 2})", R"({"schemaVersion": 2, "manifests": [1]})",
                            R"({"schemaVersion": 2, "manifests": [{"mediaType": "x", "size": 1}]})",
                            R"({"schemaVersion": 2, "manifests": [{"mediaType": "x", "digest": "d", "size": -1}]})"}) {
-    auto r = DecodeIndex(text);
+    auto r = images::DecodeCheckpointIndex(text);
     ASSERT_FALSE(r.ok()) << text;
     EXPECT_TRUE(r.status().Is(Errc::kInvalidArgument)) << text;
   }

@@ -1,10 +1,10 @@
-#include "checkpoint/index.h"
+#include "images/checkpoint_index.h"
 
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
 
-namespace berth::checkpoint {
+namespace berth::images {
 
 namespace {
 
@@ -12,16 +12,25 @@ using OrderedJson = nlohmann::ordered_json;
 
 }  // namespace
 
-std::string EncodeIndex(const Index& index, const images::Platform& platform) {
+std::string EncodeCheckpointIndex(const CheckpointIndex& index, const Platform& platform) {
   OrderedJson out;
   out["schemaVersion"] = 2;
-  out["mediaType"] = kMediaTypeIndex;
+  out["mediaType"] = std::string(kOciIndex);
   out["manifests"] = OrderedJson::array();
-  for (const Blob& b : index.manifests) {
+  for (const IndexEntry& b : index.manifests) {
     OrderedJson d;
     d["mediaType"] = b.media_type;
     d["digest"] = b.digest;
     d["size"] = b.size;
+    if (!b.annotations.empty()) {
+      OrderedJson a = OrderedJson::object();
+      for (const auto& [k, v] : b.annotations) a[k] = v;
+      d["annotations"] = std::move(a);
+    }
+    if (!b.with_platform) {
+      out["manifests"].push_back(std::move(d));
+      continue;
+    }
     OrderedJson p;
     p["architecture"] = platform.architecture;
     p["os"] = platform.os;
@@ -37,7 +46,7 @@ std::string EncodeIndex(const Index& index, const images::Platform& platform) {
   return out.dump(-1, ' ', false, OrderedJson::error_handler_t::replace);
 }
 
-labels::Labels IndexGcLabels(const Index& index) {
+labels::Labels CheckpointIndexGcLabels(const CheckpointIndex& index) {
   labels::Labels out;
   for (size_t i = 0; i < index.manifests.size(); ++i) {
     out[fmt::format("containerd.io/gc.ref.content.{}", i)] = index.manifests[i].digest;
@@ -45,7 +54,7 @@ labels::Labels IndexGcLabels(const Index& index) {
   return out;
 }
 
-Result<Index> DecodeIndex(std::string_view text) {
+Result<CheckpointIndex> DecodeCheckpointIndex(std::string_view text) {
   nlohmann::json doc = nlohmann::json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) return InvalidArgument("checkpoint index: not a JSON object");
   auto version = doc.find("schemaVersion");
@@ -56,7 +65,7 @@ Result<Index> DecodeIndex(std::string_view text) {
   if (manifests == doc.end() || !manifests->is_array()) {
     return InvalidArgument("checkpoint index: no manifests array");
   }
-  Index out;
+  CheckpointIndex out;
   for (const auto& m : *manifests) {
     if (!m.is_object()) return InvalidArgument("checkpoint index: a manifest is not an object");
     auto media_type = m.find("mediaType");
@@ -66,7 +75,14 @@ Result<Index> DecodeIndex(std::string_view text) {
         size == m.end() || !size->is_number_integer() || size->get<int64_t>() < 0) {
       return InvalidArgument("checkpoint index: a manifest lacks a mediaType, digest or size");
     }
-    out.manifests.push_back(Blob{media_type->get<std::string>(), digest->get<std::string>(), size->get<int64_t>()});
+    IndexEntry e{media_type->get<std::string>(), digest->get<std::string>(), size->get<int64_t>(), {},
+                 m.contains("platform")};
+    if (auto a = m.find("annotations"); a != m.end() && a->is_object()) {
+      for (auto it = a->begin(); it != a->end(); ++it) {
+        if (it.value().is_string()) e.annotations[it.key()] = it.value().get<std::string>();
+      }
+    }
+    out.manifests.push_back(std::move(e));
   }
   auto annotations = doc.find("annotations");
   if (annotations != doc.end() && annotations->is_object()) {
@@ -77,11 +93,11 @@ Result<Index> DecodeIndex(std::string_view text) {
   return out;
 }
 
-const Blob* FindManifest(const Index& index, std::string_view media_type) {
-  for (const Blob& b : index.manifests) {
+const IndexEntry* FindEntry(const CheckpointIndex& index, std::string_view media_type) {
+  for (const IndexEntry& b : index.manifests) {
     if (b.media_type == media_type) return &b;
   }
   return nullptr;
 }
 
-}  // namespace berth::checkpoint
+}  // namespace berth::images
