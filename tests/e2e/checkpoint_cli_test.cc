@@ -3,26 +3,22 @@
 // ls|create|rm`, `berth containers start --checkpoint`), and a checkpoint image moved to a
 // second berthd through a registry (`berth push` / `berth pull`).
 //
-// As in checkpoint_test.cc, most tests need no criu: containers run under a stand-in runtime (a
-// shell script, given as `berth run --runc-binary`, or put first on berthd's PATH as `runc` for
-// the seed's bundle containers, which always use the default runtime binary) whose `checkpoint`
-// writes a few fake image files and whose `restore` checks them and creates the container afresh
-// with the real runc. The CheckpointCliRealCriuE2E tests run only where a real criu passes
-// `criu check` ($BERTH_CRIU or PATH) and are skipped elsewhere.
+// As in checkpoint_test.cc, most tests need no criu: containers run under a stand-in runtime
+// (checkpoint_support.h: a shell script, given as `berth run --runc-binary`, or put first on
+// berthd's PATH as `runc` for the seed's bundle containers, which always use the default runtime
+// binary) whose `checkpoint` writes a few fake image files and whose `restore` checks them and
+// creates the container afresh with the real runc. The CheckpointCliRealCriuE2E tests run only
+// where a real criu passes `criu check` ($BERTH_CRIU or PATH) and are skipped elsewhere.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <map>
-#include <set>
-#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "checkpoint_support.h"
 #include "harness.h"
 #include "registry.h"
 
@@ -37,172 +33,6 @@ using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::StartsWith;
 using nlohmann::json;
-
-constexpr const char* kCriuTar = "application/vnd.containerd.container.criu.checkpoint.criu.tar";
-constexpr const char* kConfig = "application/vnd.containerd.container.checkpoint.config.v1+proto";
-constexpr const char* kOptions = "application/vnd.containerd.container.checkpoint.options.v1+proto";
-constexpr const char* kRuntimeOptions = "application/vnd.containerd.container.checkpoint.runtime.options+proto";
-constexpr const char* kGzipLayer = "application/vnd.oci.image.layer.v1.tar+gzip";
-
-// /tmp/n counts up ten times a second.
-constexpr const char* kCounter = "i=0; while true; do i=$((i+1)); echo $i > /tmp/n; sleep 0.1; done";
-
-// Container ids unique per test process: the cgroup path (/default/<id>) is shared by all
-// daemons of tests running at the same time.
-std::string Id(const std::string& name) { return name + "-" + std::to_string(::getpid()); }
-
-// The stand-in runtime (checkpoint_test.cc's, with the real runc's path as @RUNC@ so that it can
-// also stand as `runc` on berthd's PATH). Its log gets one line per checkpoint/restore: the
-// subcommand and its arguments (the container id last), and "images present: <id>" once a
-// restore found the dumped files (the id is the checkpointed container's).
-constexpr const char* kStandIn = R"SH(#!/bin/sh
-# Stand-in for runc written by tests/e2e/checkpoint_cli_test.cc: checkpoint/restore without criu.
-dir=@DIR@
-real=@RUNC@
-log="$dir/standin.log"
-sub=""
-skip=0
-for a in "$@"; do
-  if [ "$skip" = 1 ]; then skip=0; continue; fi
-  case "$a" in
-    --root|--log|--log-format|--criu|--rootless) skip=1 ;;
-    -*) ;;
-    *) sub=$a; break ;;
-  esac
-done
-case "$sub" in
-  checkpoint|restore) ;;
-  *) exec "$real" "$@" ;;
-esac
-global=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --root|--log|--log-format|--criu|--rootless) global="$global $1 $2"; shift 2 ;;
-    -*) global="$global $1"; shift ;;
-    *) break ;;
-  esac
-done
-shift
-echo "$sub $*" >> "$log"
-image=""; work=""; pidfile=""; console=""; bundle=""; leave=0; nopivot=""
-while [ $# -gt 1 ]; do
-  case "$1" in
-    --image-path) image=$2; shift 2 ;;
-    --work-path) work=$2; shift 2 ;;
-    --pid-file) pidfile=$2; shift 2 ;;
-    --console-socket) console=$2; shift 2 ;;
-    --bundle|-b) bundle=$2; shift 2 ;;
-    --parent-path|--empty-ns|--manage-cgroups-mode|--page-server|--status-fd) shift 2 ;;
-    --leave-running) leave=1; shift ;;
-    --no-pivot) nopivot=--no-pivot; shift ;;
-    *) shift ;;
-  esac
-done
-id=$1
-if [ "$sub" = checkpoint ]; then
-  mkdir -p "$image" || exit 1
-  echo "$id" > "$image/core-1.img"
-  echo "stand-in inventory" > "$image/inventory.img"
-  echo "stand-in pages" > "$image/pages-1.img"
-  if [ "$leave" = 0 ]; then
-    "$real" $global kill "$id" KILL || exit 1
-  fi
-  exit 0
-fi
-for f in core-1.img inventory.img pages-1.img; do
-  if [ ! -f "$image/$f" ]; then
-    echo "stand-in restore: no $f in $image" >&2
-    exit 1
-  fi
-done
-echo "images present: $(cat "$image/core-1.img")" >> "$log"
-cs=""
-if [ -n "$console" ]; then cs="--console-socket $console"; fi
-"$real" $global create --bundle "$bundle" --pid-file "$pidfile" $cs $nopivot "$id" || exit 1
-exec "$real" $global start "$id"
-)SH";
-
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) out.push_back(line);
-  }
-  return out;
-}
-
-// The rows of a listing after its header line.
-std::vector<std::string> Rows(const std::string& listing) {
-  auto lines = Lines(listing);
-  if (!lines.empty()) lines.erase(lines.begin());
-  return lines;
-}
-
-std::vector<std::string> Fields(const std::string& line) {
-  std::vector<std::string> out;
-  std::istringstream f(line);
-  for (std::string w; f >> w;) out.push_back(w);
-  return out;
-}
-
-// TASK PID STATUS rows of `ctr task ls`, by task id.
-std::map<std::string, std::string> TaskStatuses(const std::string& ls_output) {
-  std::map<std::string, std::string> out;
-  for (const auto& line : Rows(ls_output)) {
-    auto f = Fields(line);
-    if (f.size() >= 3) out[f[0]] = f[2];
-  }
-  return out;
-}
-
-fs::path WriteExecutable(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p) << text;
-  fs::permissions(p, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                         fs::perms::others_read | fs::perms::others_exec);
-  return p;
-}
-
-// `name` on $PATH (then the sbin directories), "" if it is nowhere.
-fs::path FindExecutable(const std::string& name) {
-  const char* path_env = std::getenv("PATH");
-  std::string path = path_env != nullptr ? path_env : "";
-  path += ":/usr/local/sbin:/usr/sbin:/sbin:/usr/local/bin:/usr/bin:/bin";
-  std::istringstream dirs(path);
-  for (std::string d; std::getline(dirs, d, ':');) {
-    if (d.empty()) continue;
-    fs::path candidate = fs::path(d) / name;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return {};
-}
-
-// The descriptor of the index's manifest of `media_type` (null if none).
-json ManifestOf(const json& index_json, const std::string& media_type) {
-  if (!index_json.is_object() || !index_json.contains("manifests") || !index_json["manifests"].is_array()) {
-    return nullptr;
-  }
-  for (const auto& m : index_json["manifests"]) {
-    if (m.value("mediaType", "") == media_type) return m;
-  }
-  return nullptr;
-}
-
-// The digest of the index's manifest of `media_type` ("" if none).
-std::string DigestOf(const json& index_json, const std::string& media_type) {
-  const json m = ManifestOf(index_json, media_type);
-  return m.is_object() ? m.value("digest", "") : "";
-}
-
-// The digests of the index's manifests.
-std::set<std::string> ChildDigests(const json& index_json) {
-  std::set<std::string> out;
-  if (!index_json.is_object() || !index_json.contains("manifests")) return out;
-  for (const auto& m : index_json["manifests"]) {
-    if (m.is_object()) out.insert(m.value("digest", ""));
-  }
-  return out;
-}
 
 class CheckpointCliE2E : public ::testing::Test {
  protected:
@@ -222,27 +52,7 @@ class CheckpointCliE2E : public ::testing::Test {
   }
 
   void TearDown() override {
-    for (auto* d : {a_.get(), b_.get()}) {
-      if (d == nullptr || !d->running()) continue;
-      // Whatever a failed test left is removed first, so the checks below see only leaks.
-      for (const auto& [id, status] : TaskStatuses(d->Ctr({"task", "ls"}).out)) {
-        d->Ctr({"task", "kill", "-s", "SIGKILL", id});
-        d->Ctr({"task", "rm", "-f", id});
-      }
-      for (const auto& id : Lines(d->Ctr({"container", "ls", "-q"}).out)) d->Ctr({"container", "rm", id});
-      for (const auto& ref : Lines(d->Ctr({"images", "ls", "-q"}).out)) d->Ctr({"images", "rm", ref});
-      EXPECT_EQ(d->Stop(), 0) << "berthd did not exit cleanly on SIGTERM:\n" << d->Log();
-    }
-    for (auto* d : {a_.get(), b_.get()}) {
-      if (d == nullptr) continue;
-      const std::string socket = d->socket().string();
-      EXPECT_TRUE(WaitUntil([&] { return ProcessesMentioning(socket).empty(); }, 10s))
-          << "shims left running:\n" << ::testing::PrintToString(ProcessesMentioning(socket));
-      EXPECT_THAT(MountsUnder(d->state()), IsEmpty());
-      EXPECT_THAT(MountsUnder(d->root()), IsEmpty());
-    }
-    for (const auto& id : ids_) EXPECT_THAT(ContainerCgroupsLeft("default", id), IsEmpty()) << id;
-    RemoveNamespaceCgroups("default");  // when no other test's containers are in it
+    TearDownDaemons({a_.get(), b_.get()}, ids_);
     a_.reset();
     b_.reset();
     dir_.reset();
@@ -264,25 +74,8 @@ class CheckpointCliE2E : public ::testing::Test {
     ASSERT_FALSE(HasFailure());
   }
 
-  // PATH for berthd with `dir` searched first.
-  static std::string PathWith(const fs::path& dir) {
-    const char* path = std::getenv("PATH");
-    return "PATH=" + dir.string() + ":" + (path != nullptr ? path : "/usr/sbin:/usr/bin:/sbin:/bin");
-  }
-
-  // The stand-in at `p`, calling `real_runc` for everything else.
-  fs::path WriteStandIn(const fs::path& p, const std::string& real_runc) {
-    std::string text = kStandIn;
-    text.replace(text.find("@DIR@"), 5, dir_->path().string());
-    text.replace(text.find("@RUNC@"), 6, real_runc);
-    return WriteExecutable(p, text);
-  }
   // For `--runc-binary`: runc itself found on berthd's PATH.
-  fs::path StandIn() {
-    fs::path p = dir_->path() / "standin-runc";
-    if (!fs::exists(p)) WriteStandIn(p, "runc");
-    return p;
-  }
+  fs::path StandIn() { return e2e::StandIn(dir_->path()); }
   // A directory whose `runc` is the stand-in (calling the real runc by its path), for berthd's
   // PATH; empty (after a failure) when there is no runc.
   fs::path StandInRuncDir() {
@@ -290,15 +83,15 @@ class CheckpointCliE2E : public ::testing::Test {
     EXPECT_FALSE(real.empty()) << "no runc on PATH";
     if (real.empty()) return {};
     fs::path d = dir_->path() / "standin-path";
-    WriteStandIn(d / "runc", real.string());
+    WriteStandIn(d / "runc", dir_->path(), real.string());
     return d;
   }
-  std::string StandInLog() const { return ReadFile(dir_->path() / "standin.log"); }
+  std::string StandInLog() const { return e2e::StandInLog(dir_->path()); }
   // The stand-in's calls of `sub` (checkpoint|restore) for container `id`.
   std::vector<std::string> StandInCalls(const std::string& sub, const std::string& id) const {
     std::vector<std::string> out;
-    for (const auto& line : Lines(StandInLog())) {
-      if (line.starts_with(sub + " ") && line.ends_with(" " + id)) out.push_back(line);
+    for (const auto& line : e2e::StandInCalls(dir_->path(), sub)) {
+      if (line.ends_with(" " + id)) out.push_back(line);
     }
     return out;
   }
@@ -327,18 +120,10 @@ class CheckpointCliE2E : public ::testing::Test {
     ASSERT_EQ(TaskStatus(d, id), "RUNNING") << d.Ctr({"task", "ls"}).out;
   }
 
-  static std::string TaskStatus(const Berthd& d, const std::string& id) {
-    return TaskStatuses(d.Ctr({"task", "ls"}).out)[id];
-  }
   static bool HasTask(const Berthd& d, const std::string& id) {
     return TaskStatuses(d.Ctr({"task", "ls"}).out).contains(id);
   }
   static std::vector<std::string> Containers(const Berthd& d) { return Lines(d.Ctr({"container", "ls", "-q"}).out); }
-  static std::vector<std::string> Images(const Berthd& d) { return Lines(d.Ctr({"images", "ls", "-q"}).out); }
-  static std::set<std::string> Content(const Berthd& d) {
-    auto lines = Lines(d.Ctr({"content", "ls", "-q"}).out);
-    return {lines.begin(), lines.end()};
-  }
 
   // With berth: SIGKILL, wait for the exit, delete the task (the container stays).
   static void RemoveTask(const Berthd& d, const std::string& id) {
@@ -359,19 +144,6 @@ class CheckpointCliE2E : public ::testing::Test {
     argv.insert(argv.end(), refs.begin(), refs.end());
     auto rm = d.Berth(argv);
     EXPECT_EQ(rm.exit_code, 0) << Describe(rm);
-  }
-
-  static fs::path Bundle(const Berthd& d, const std::string& id) {
-    return d.state() / "io.containerd.runtime.v2.task" / "default" / id;
-  }
-
-  // The target digest of image `ref` ("" if there is none).
-  static std::string ImageDigest(const Berthd& d, const std::string& ref) {
-    for (const auto& line : Rows(d.Ctr({"images", "ls"}).out)) {
-      auto f = Fields(line);
-      if (f.size() >= 3 && f[0] == ref) return f[2];
-    }
-    return "";
   }
 
   // A blob read with `berth content get`.
@@ -396,24 +168,8 @@ class CheckpointCliE2E : public ::testing::Test {
     return r.exit_code == 0 ? r.out : "";
   }
 
-  // The counter in /tmp/n of container `id` (-1 when it cannot be read within 5 s; the loop may
-  // be between truncating and writing the file).
-  long Counter(const Berthd& d, const std::string& id) {
-    long value = -1;
-    WaitUntil(
-        [&] {
-          auto r = d.Ctr({"task", "exec", "--exec-id", "n" + std::to_string(++exec_seq_), id, "cat", "/tmp/n"});
-          if (r.exit_code != 0) return false;
-          try {
-            value = std::stol(r.out);
-            return true;
-          } catch (const std::exception&) {
-            return false;
-          }
-        },
-        5s);
-    return value;
-  }
+  // The counter in /tmp/n of container `id` of `d` (-1 when it cannot be read within 5 s).
+  long Counter(const Berthd& d, const std::string& id) { return e2e::Counter(d, id, exec_seq_); }
 
   // `berth bundle create IMAGE <tmp>/bundles/<id> -- args...` (the bundle dir is named as the
   // container so that its cgroup path, /default/<dir name>, is the container's).
@@ -761,22 +517,11 @@ class CheckpointCliRealCriuE2E : public CheckpointCliE2E {
   void SetUp() override {
     CheckpointCliE2E::SetUp();
     if (HasFatalFailure()) return;
-    const fs::path criu = FindCriu();
-    if (criu.empty()) GTEST_SKIP() << "no criu ($BERTH_CRIU or on PATH)";
-    auto check = e2e::Run({criu.string(), "check"}, 60s);
-    const auto lines = Lines(check.out + check.err);
-    const std::string verdict = lines.empty() ? "exit " + std::to_string(check.exit_code) : lines.back();
-    if (check.exit_code != 0 || (check.out + check.err).find("Looks good") == std::string::npos) {
-      GTEST_SKIP() << "criu check: " << verdict;
-    }
+    const WorkingCriu criu = FindWorkingCriu();
+    if (criu.path.empty()) GTEST_SKIP() << criu.skip_reason;
     // berthd's shims, runc and the shim's own `criu check` find this criu first.
-    env_ = {PathWith(criu.parent_path())};
+    env_ = {PathWith(criu.path.parent_path())};
     ASSERT_NO_FATAL_FAILURE(StartA(env_));
-  }
-
-  static fs::path FindCriu() {
-    if (const char* env = std::getenv("BERTH_CRIU"); env != nullptr && *env != '\0') return env;
-    return FindExecutable("criu");
   }
 
   // Waits for the counter of `id` to reach `at_least`; its value then.
@@ -795,54 +540,50 @@ class CheckpointCliRealCriuE2E : public CheckpointCliE2E {
     EXPECT_GT(later, first) << id << ": the restored loop keeps counting";
   }
 
+  // On daemon A: a counter in container `from` (on a terminal if `tty`) is checkpointed as `ref`
+  // (with its rw layer if `rw`), its task removed, and restored live (--rw if `rw`) into `to`,
+  // where it counts on from the checkpointed value; then both containers and `ref` are removed.
+  void CheckpointRestoreLiveCountsOn(const std::string& from, const std::string& to, const std::string& ref,
+                                     bool tty, bool rw) {
+    const Berthd& a = *a_;
+    ASSERT_NO_FATAL_FAILURE(RunDetached(a, from, {"sh", "-c", kCounter}, {}, tty));
+    const long before = CountedTo(a, from, 20);
+    ASSERT_GE(before, 20) << "the counter does not count";
+
+    std::vector<std::string> ck_argv = {"checkpoint"};
+    if (rw) ck_argv.push_back("--rw");
+    ck_argv.insert(ck_argv.end(), {from, ref});
+    auto ck = a.Berth(ck_argv, 120s);
+    ASSERT_EQ(ck.exit_code, 0) << Describe(ck) << a.Log();
+    EXPECT_EQ(TaskStatus(a, from), "RUNNING");
+    RemoveTask(a, from);
+
+    // Without --rw, /tmp/n is written afresh by the restored loop, from where it was.
+    std::vector<std::string> restore_argv = {"restore", "--live"};
+    if (rw) restore_argv.push_back("--rw");
+    restore_argv.insert(restore_argv.end(), {to, ref});
+    auto restore = a.Berth(restore_argv, 120s);
+    ASSERT_EQ(restore.exit_code, 0) << Describe(restore) << a.Log();
+    ASSERT_EQ(TaskStatus(a, to), "RUNNING") << a.Ctr({"task", "ls"}).out;
+    ExpectCountsOnFrom(a, to, before);
+
+    RemoveContainer(a, to);
+    auto crm = a.Berth({"containers", "rm", from});
+    EXPECT_EQ(crm.exit_code, 0) << Describe(crm);
+    RemoveImages(a, {ref});
+  }
+
   std::vector<std::string> env_;
 };
 
 TEST_F(CheckpointCliRealCriuE2E, RestoredCounterGoesOnFromTheCheckpointedValue) {
-  const Berthd& a = *a_;
   const std::string c1 = Track("ck1"), c2 = Track("ck2");
-  ASSERT_NO_FATAL_FAILURE(RunDetached(a, c1, {"sh", "-c", kCounter}));
-  const long before = CountedTo(a, c1, 20);
-  ASSERT_GE(before, 20) << "the counter does not count";
-
-  auto ck = a.Berth({"checkpoint", "--rw", c1, "ck:1"}, 120s);
-  ASSERT_EQ(ck.exit_code, 0) << Describe(ck) << a.Log();
-  EXPECT_EQ(TaskStatus(a, c1), "RUNNING");
-  RemoveTask(a, c1);
-
-  auto restore = a.Berth({"restore", "--live", "--rw", c2, "ck:1"}, 120s);
-  ASSERT_EQ(restore.exit_code, 0) << Describe(restore) << a.Log();
-  ASSERT_EQ(TaskStatus(a, c2), "RUNNING") << a.Ctr({"task", "ls"}).out;
-  ExpectCountsOnFrom(a, c2, before);
-
-  RemoveContainer(a, c2);
-  auto crm = a.Berth({"containers", "rm", c1});
-  EXPECT_EQ(crm.exit_code, 0) << Describe(crm);
-  RemoveImages(a, {"ck:1"});
+  CheckpointRestoreLiveCountsOn(c1, c2, "ck:1", /*tty=*/false, /*rw=*/true);
 }
 
 TEST_F(CheckpointCliRealCriuE2E, TerminalTaskIsRestoredAndCountsOn) {
-  const Berthd& a = *a_;
   const std::string t1 = Track("kt1"), t2 = Track("kt2");
-  ASSERT_NO_FATAL_FAILURE(RunDetached(a, t1, {"sh", "-c", kCounter}, {}, /*tty=*/true));
-  const long before = CountedTo(a, t1, 20);
-  ASSERT_GE(before, 20) << "the counter does not count";
-
-  auto ck = a.Berth({"checkpoint", t1, "tck:1"}, 120s);
-  ASSERT_EQ(ck.exit_code, 0) << Describe(ck) << a.Log();
-  EXPECT_EQ(TaskStatus(a, t1), "RUNNING");
-  RemoveTask(a, t1);
-
-  // No --rw: /tmp/n is written afresh by the restored loop, from where it was.
-  auto restore = a.Berth({"restore", "--live", t2, "tck:1"}, 120s);
-  ASSERT_EQ(restore.exit_code, 0) << Describe(restore) << a.Log();
-  ASSERT_EQ(TaskStatus(a, t2), "RUNNING") << a.Ctr({"task", "ls"}).out;
-  ExpectCountsOnFrom(a, t2, before);
-
-  RemoveContainer(a, t2);
-  auto crm = a.Berth({"containers", "rm", t1});
-  EXPECT_EQ(crm.exit_code, 0) << Describe(crm);
-  RemoveImages(a, {"tck:1"});
+  CheckpointRestoreLiveCountsOn(t1, t2, "tck:1", /*tty=*/true, /*rw=*/false);
 }
 
 TEST_F(CheckpointCliRealCriuE2E, BundleContainerStartsFromItsNamedCheckpointAndCountsOn) {

@@ -2,26 +2,23 @@
 // index the Go client composes from berthd's task blobs), `ctr c restore --live`, `ctr t
 // checkpoint`, and what a failure leaves (nothing: no blob, ingest, scratch dir, lease or image).
 //
-// Most tests need no criu: the container runs under a stand-in runtime (a shell script passed as
-// `ctr run --runc-binary`) whose `checkpoint` writes a few fake image files and whose `restore`
-// checks them and creates the container afresh with runc; everything else is runc's. A fake
-// `criu` on berthd's PATH answers the shim's `criu check` where the test needs a verdict. The
-// CheckpointRealCriuE2E tests run only where a real criu passes `criu check` ($BERTH_CRIU or
-// PATH) and are skipped elsewhere.
+// Most tests need no criu: the container runs under a stand-in runtime (checkpoint_support.h: a
+// shell script passed as `ctr run --runc-binary`) whose `checkpoint` writes a few fake image files
+// and whose `restore` checks them and creates the container afresh with runc; everything else is
+// runc's. A fake `criu` on berthd's PATH answers the shim's `criu check` where the test needs a
+// verdict. The CheckpointRealCriuE2E tests run only where a real criu passes `criu check`
+// ($BERTH_CRIU or PATH) and are skipped elsewhere.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "checkpoint_support.h"
 #include "harness.h"
 #include "registry.h"
 
@@ -36,136 +33,6 @@ using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::StartsWith;
 using nlohmann::json;
-
-constexpr const char* kCriuTar = "application/vnd.containerd.container.criu.checkpoint.criu.tar";
-constexpr const char* kConfig = "application/vnd.containerd.container.checkpoint.config.v1+proto";
-constexpr const char* kOptions = "application/vnd.containerd.container.checkpoint.options.v1+proto";
-constexpr const char* kRuntimeOptions = "application/vnd.containerd.container.checkpoint.runtime.options+proto";
-constexpr const char* kGzipLayer = "application/vnd.oci.image.layer.v1.tar+gzip";
-
-// The counter of the issue: /tmp/n counts up ten times a second.
-constexpr const char* kCounter = "i=0; while true; do i=$((i+1)); echo $i > /tmp/n; sleep 0.1; done";
-
-// Container ids unique per test process: ctr's cgroup path (/default/<id>) is shared by all
-// daemons of tests running at the same time.
-std::string Id(const std::string& name) { return name + "-" + std::to_string(::getpid()); }
-
-// The stand-in runtime. runc's global flags (--root, --log, --log-format, --systemd-cgroup,
-// --criu) come before the subcommand and are passed on to the runc calls it makes. Its log gets
-// one line per checkpoint/restore: the subcommand and its arguments.
-constexpr const char* kStandIn = R"SH(#!/bin/sh
-# Stand-in for runc written by tests/e2e/checkpoint_test.cc: checkpoint/restore without criu.
-dir=@DIR@
-log="$dir/standin.log"
-sub=""
-skip=0
-for a in "$@"; do
-  if [ "$skip" = 1 ]; then skip=0; continue; fi
-  case "$a" in
-    --root|--log|--log-format|--criu|--rootless) skip=1 ;;
-    -*) ;;
-    *) sub=$a; break ;;
-  esac
-done
-case "$sub" in
-  checkpoint|restore) ;;
-  *) exec runc "$@" ;;
-esac
-global=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --root|--log|--log-format|--criu|--rootless) global="$global $1 $2"; shift 2 ;;
-    -*) global="$global $1"; shift ;;
-    *) break ;;
-  esac
-done
-shift
-echo "$sub $*" >> "$log"
-image=""; work=""; pidfile=""; console=""; bundle=""; leave=0; nopivot=""
-while [ $# -gt 1 ]; do
-  case "$1" in
-    --image-path) image=$2; shift 2 ;;
-    --work-path) work=$2; shift 2 ;;
-    --pid-file) pidfile=$2; shift 2 ;;
-    --console-socket) console=$2; shift 2 ;;
-    --bundle|-b) bundle=$2; shift 2 ;;
-    --parent-path|--empty-ns|--manage-cgroups-mode|--page-server|--status-fd) shift 2 ;;
-    --leave-running) leave=1; shift ;;
-    --no-pivot) nopivot=--no-pivot; shift ;;
-    *) shift ;;
-  esac
-done
-id=$1
-if [ "$sub" = checkpoint ]; then
-  if [ -e "$dir/fail-checkpoint" ]; then
-    if [ -n "$work" ]; then
-      mkdir -p "$work"
-      echo "(00.004242) Error (criu/cr-dump.c:2098): stand-in dump of $id refused" > "$work/dump.log"
-    fi
-    echo "stand-in checkpoint of $id failed: marker present" >&2
-    exit 1
-  fi
-  mkdir -p "$image" || exit 1
-  echo "$id" > "$image/core-1.img"
-  echo "stand-in inventory" > "$image/inventory.img"
-  echo "stand-in pages" > "$image/pages-1.img"
-  if [ "$leave" = 0 ]; then
-    runc $global kill "$id" KILL || exit 1
-  fi
-  exit 0
-fi
-for f in core-1.img inventory.img pages-1.img; do
-  if [ ! -f "$image/$f" ]; then
-    echo "stand-in restore: no $f in $image" >&2
-    exit 1
-  fi
-done
-echo "images present: $(cat "$image/core-1.img")" >> "$log"
-cs=""
-if [ -n "$console" ]; then cs="--console-socket $console"; fi
-runc $global create --bundle "$bundle" --pid-file "$pidfile" $cs $nopivot "$id" || exit 1
-exec runc $global start "$id"
-)SH";
-
-// A criu whose `criu check` passes: the shim's failure verdict is then criu's log, not criu.
-constexpr const char* kGoodCriu = R"SH(#!/bin/sh
-if [ "$1" = check ]; then echo "Looks good."; exit 0; fi
-echo "fake criu: $*" >&2
-exit 1
-)SH";
-
-// A criu that cannot work on this kernel, as criu says it.
-constexpr const char* kBrokenCriu = R"SH(#!/bin/sh
-echo "(00.001234) Error (criu/vdso.c:627): vdso: Unexpected rt vDSO area bounds" >&2
-exit 1
-)SH";
-
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) out.push_back(line);
-  }
-  return out;
-}
-
-// The rows of a ctr listing after its header line.
-std::vector<std::string> Rows(const std::string& listing) {
-  auto lines = Lines(listing);
-  if (!lines.empty()) lines.erase(lines.begin());
-  return lines;
-}
-
-// TASK PID STATUS rows of `ctr task ls`, by task id.
-std::map<std::string, std::string> TaskStatuses(const std::string& ls_output) {
-  std::map<std::string, std::string> out;
-  for (const auto& line : Rows(ls_output)) {
-    std::istringstream f(line);
-    std::string id, pid, status;
-    if (f >> id >> pid >> status) out[id] = status;
-  }
-  return out;
-}
 
 std::string ShellQuote(const std::string& s) {
   std::string out = "'";
@@ -186,23 +53,6 @@ CommandResult RunOnPty(const std::vector<std::string>& argv) {
   return e2e::Run({"script", "-q", "-e", "-c", cmd, "/dev/null"}, 60s, {"SHELL=/bin/sh"});
 }
 
-fs::path WriteExecutable(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p) << text;
-  fs::permissions(p, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                         fs::perms::others_read | fs::perms::others_exec);
-  return p;
-}
-
-// The descriptor of the index's manifest of `media_type` (null if none).
-json ManifestOf(const json& index_json, const std::string& media_type) {
-  if (!index_json.is_object() || !index_json.contains("manifests")) return nullptr;
-  for (const auto& m : index_json["manifests"]) {
-    if (m.value("mediaType", "") == media_type) return m;
-  }
-  return nullptr;
-}
-
 class CheckpointE2E : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { ASSERT_FALSE(SuiteImage::Ref().empty()); }
@@ -215,25 +65,7 @@ class CheckpointE2E : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (daemon_ && daemon_->running()) {
-      // Whatever a failed test left is removed first, so the checks below see only leaks.
-      for (const auto& [id, status] : TaskStatuses(Ctr({"task", "ls"}).out)) {
-        Ctr({"task", "kill", "-s", "SIGKILL", id});
-        Ctr({"task", "rm", "-f", id});
-      }
-      for (const auto& id : Lines(Ctr({"container", "ls", "-q"}).out)) Ctr({"container", "rm", id});
-      for (const auto& ref : Lines(Ctr({"images", "ls", "-q"}).out)) Ctr({"images", "rm", ref});
-      EXPECT_EQ(daemon_->Stop(), 0) << "berthd did not exit cleanly on SIGTERM:\n" << daemon_->Log();
-    }
-    if (daemon_) {
-      const std::string socket = daemon_->socket().string();
-      EXPECT_TRUE(WaitUntil([&] { return ProcessesMentioning(socket).empty(); }, 10s))
-          << "shims left running:\n" << ::testing::PrintToString(ProcessesMentioning(socket));
-      EXPECT_THAT(MountsUnder(daemon_->state()), IsEmpty());
-      EXPECT_THAT(MountsUnder(daemon_->root()), IsEmpty());
-    }
-    for (const auto& id : ids_) EXPECT_THAT(ContainerCgroupsLeft("default", id), IsEmpty()) << id;
-    RemoveNamespaceCgroups("default");  // when no other test's containers are in it
+    TearDownDaemons({daemon_.get()}, ids_);
     daemon_.reset();
     dir_.reset();
   }
@@ -247,37 +79,19 @@ class CheckpointE2E : public ::testing::Test {
     ASSERT_EQ(r.exit_code, 0) << Describe(r);
   }
 
-  // PATH for berthd with `dir` (holding a criu) searched first.
-  static std::string PathWith(const fs::path& dir) {
-    const char* path = std::getenv("PATH");
-    return "PATH=" + dir.string() + ":" + (path != nullptr ? path : "/usr/sbin:/usr/bin:/sbin:/bin");
-  }
-
   // A directory holding a fake `criu` (for berthd's PATH).
   fs::path FakeCriuDir(const std::string& name, const std::string& script) {
-    fs::path d = dir_->path() / name;
-    WriteExecutable(d / "criu", script);
-    return d;
+    return WriteFakeCriu(dir_->path() / name, script);
   }
 
-  fs::path StandIn() {
-    fs::path p = dir_->path() / "standin-runc";
-    if (!fs::exists(p)) {
-      std::string text = kStandIn;
-      text.replace(text.find("@DIR@"), 5, dir_->path().string());
-      WriteExecutable(p, text);
-    }
-    return p;
-  }
+  fs::path StandIn() { return e2e::StandIn(dir_->path()); }
+  // The file that makes the stand-in's checkpoint fail while it exists.
   fs::path FailMarker() const { return dir_->path() / "fail-checkpoint"; }
-  std::string StandInLog() const { return ReadFile(dir_->path() / "standin.log"); }
+  std::string StandInLog() const { return e2e::StandInLog(dir_->path()); }
   // The stand-in's last log line for `sub` (checkpoint|restore), "" if none.
   std::string LastStandInCall(const std::string& sub) const {
-    std::string last;
-    for (const auto& line : Lines(StandInLog())) {
-      if (line.starts_with(sub + " ")) last = line;
-    }
-    return last;
+    const auto calls = StandInCalls(dir_->path(), sub);
+    return calls.empty() ? "" : calls.back();
   }
 
   std::string Track(const std::string& name) {
@@ -301,7 +115,7 @@ class CheckpointE2E : public ::testing::Test {
     ASSERT_EQ(TaskStatus(id), "RUNNING");
   }
 
-  std::string TaskStatus(const std::string& id) const { return TaskStatuses(Ctr({"task", "ls"}).out)[id]; }
+  std::string TaskStatus(const std::string& id) const { return e2e::TaskStatus(*daemon_, id); }
 
   // SIGKILL, wait for the exit, delete the task (the container stays).
   void RemoveTask(const std::string& id) {
@@ -318,9 +132,7 @@ class CheckpointE2E : public ::testing::Test {
     EXPECT_EQ(rm.exit_code, 0) << Describe(rm);
   }
 
-  fs::path Bundle(const std::string& id) const {
-    return daemon_->state() / "io.containerd.runtime.v2.task" / "default" / id;
-  }
+  fs::path Bundle(const std::string& id) const { return e2e::Bundle(*daemon_, id); }
 
   // What is left in berthd's checkpoint scratch directory (<root>/tmpcheckpoints).
   std::vector<std::string> ScratchLeft() const {
@@ -332,23 +144,13 @@ class CheckpointE2E : public ::testing::Test {
     return out;
   }
 
-  std::set<std::string> Content() const {
-    auto lines = Lines(Ctr({"content", "ls", "-q"}).out);
-    return {lines.begin(), lines.end()};
-  }
+  std::set<std::string> Content() const { return e2e::Content(*daemon_); }
   std::vector<std::string> ActiveIngests() const { return Rows(Ctr({"content", "active"}).out); }
   std::vector<std::string> Leases() const { return Rows(Ctr({"leases", "ls"}).out); }
-  std::vector<std::string> Images() const { return Lines(Ctr({"images", "ls", "-q"}).out); }
+  std::vector<std::string> Images() const { return e2e::Images(*daemon_); }
 
   // The target digest of image `ref` ("" if there is none).
-  std::string ImageDigest(const std::string& ref) const {
-    for (const auto& line : Rows(Ctr({"images", "ls"}).out)) {
-      std::istringstream f(line);
-      std::string name, type, digest;
-      if (f >> name >> type >> digest && name == ref) return digest;
-    }
-    return "";
-  }
+  std::string ImageDigest(const std::string& ref) const { return e2e::ImageDigest(*daemon_, ref); }
 
   // The OCI index a checkpoint image `ref` points at (discarded json if unreadable).
   json Index(const std::string& ref) const {
@@ -639,50 +441,14 @@ class CheckpointRealCriuE2E : public CheckpointE2E {
   void SetUp() override {
     CheckpointE2E::SetUp();
     if (HasFatalFailure()) return;
-    const fs::path criu = FindCriu();
-    if (criu.empty()) GTEST_SKIP() << "no criu ($BERTH_CRIU or on PATH)";
-    auto check = e2e::Run({criu.string(), "check"}, 60s);
-    const auto lines = Lines(check.out + check.err);
-    const std::string verdict = lines.empty() ? "exit " + std::to_string(check.exit_code) : lines.back();
-    if (check.exit_code != 0 || (check.out + check.err).find("Looks good") == std::string::npos) {
-      GTEST_SKIP() << "criu check: " << verdict;
-    }
+    const WorkingCriu criu = FindWorkingCriu();
+    if (criu.path.empty()) GTEST_SKIP() << criu.skip_reason;
     // berthd's shims, runc and the shim's own `criu check` find this criu first.
-    ASSERT_NO_FATAL_FAILURE(StartDaemon({PathWith(criu.parent_path())}));
+    ASSERT_NO_FATAL_FAILURE(StartDaemon({PathWith(criu.path.parent_path())}));
   }
 
-  static fs::path FindCriu() {
-    if (const char* env = std::getenv("BERTH_CRIU"); env != nullptr && *env != '\0') return env;
-    const char* path_env = std::getenv("PATH");
-    std::string path = path_env != nullptr ? path_env : "";
-    path += ":/usr/local/sbin:/usr/sbin:/sbin";
-    std::istringstream dirs(path);
-    for (std::string d; std::getline(dirs, d, ':');) {
-      if (d.empty()) continue;
-      fs::path candidate = fs::path(d) / "criu";
-      if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    }
-    return {};
-  }
-
-  // The counter in /tmp/n of container `id` (-1 when it cannot be read within 5 s; the loop may
-  // be between truncating and writing the file).
-  long Counter(const std::string& id) {
-    long value = -1;
-    WaitUntil(
-        [&] {
-          auto r = Ctr({"task", "exec", "--exec-id", "n" + std::to_string(++exec_seq_), id, "cat", "/tmp/n"});
-          if (r.exit_code != 0) return false;
-          try {
-            value = std::stol(r.out);
-            return true;
-          } catch (const std::exception&) {
-            return false;
-          }
-        },
-        5s);
-    return value;
-  }
+  // The counter in /tmp/n of container `id` (-1 when it cannot be read within 5 s).
+  long Counter(const std::string& id) { return e2e::Counter(*daemon_, id, exec_seq_); }
 
   int exec_seq_ = 0;
 };
