@@ -98,8 +98,7 @@ Result<ImageParts> LoadImage(client::Client& client, const std::string& ref) {
   images::FetchBlob fetch = [&client](const images::BlobDescriptor& d) {
     return client.ReadContentBlob(d.digest);
   };
-  images::BlobDescriptor target{image.target.media_type, image.target.digest, image.target.size, {}};
-  BERTH_ASSIGN_OR_RETURN(auto manifest, images::ResolveManifest(target, images::HostPlatform(), fetch));
+  BERTH_ASSIGN_OR_RETURN(auto manifest, images::ResolveManifest(image.target, images::HostPlatform(), fetch));
   BERTH_ASSIGN_OR_RETURN(auto config_blob, fetch(manifest.config));
   BERTH_ASSIGN_OR_RETURN(auto diff_ids, images::ConfigDiffIds(config_blob));
   BERTH_ASSIGN_OR_RETURN(auto config, oci::ParseImageConfig(config_blob));
@@ -254,15 +253,15 @@ int Run(const Flags& flags) {
     Report("image {}: {}", flags.image, image.status().ToString());
     return 1;
   }
-  // One lease for the batch holds the snapshots until their containers do (set before the
-  // workers start: the client's lease is not meant to change under concurrent calls).
+  // One lease for the batch holds the snapshots until their containers do: the workers'
+  // calls carry it.
   const std::string lease_id = "berth-start-load-" + RandomHex(8);
   auto expire = FormatRfc3339(Clock::now() + std::chrono::hours(24));
   if (auto lease = c.CreateLease(lease_id, {{kGcExpireLabel, expire}}); !lease.ok()) {
     Report("create lease: {}", lease.status().ToString());
     return 1;
   }
-  c.set_lease(lease_id);
+  client::Client leased = c.WithLease(lease_id);
 
   std::ofstream file;
   std::ostream* out = &std::cout;
@@ -285,7 +284,7 @@ int Run(const Flags& flags) {
   RunParallel(flags.count, flags.parallel, [&](int i) {
     const auto& id = ids[static_cast<size_t>(i)];
     const auto s0 = Steady::now();
-    Status st = StartOne(c, flags, *image, id);
+    Status st = StartOne(leased, flags, *image, id);
     const auto s1 = Steady::now();
     if (st.ok()) {
       latency_ns[static_cast<size_t>(i)] =
@@ -306,7 +305,6 @@ int Run(const Flags& flags) {
   const int failed = flags.count - started;
   Report("summary: started={} failed={} wall_ns={}", started, failed, wall.count());
 
-  c.set_lease("");
   if (Status st = c.DeleteLease(lease_id); !st.ok()) {
     Report("delete lease {}: {}", lease_id, st.ToString());
   }

@@ -69,7 +69,7 @@ int RunRestore(const GlobalOptions& global, const CheckpointArgs& args) {
   to.terminal = SpecTerminal(restored->container);
   if (args.live) {
     if (!restored->checkpoint) {
-      (void)DeleteContainerAndSnapshot(*client, restored->container);
+      DeleteContainerAndSnapshot(*client, restored->container).IgnoreError();
       return Fail(FailedPrecondition("checkpoint {} holds no task checkpoint (made without its task)", args.ref));
     }
     to.checkpoint = restored->checkpoint;

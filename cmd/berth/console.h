@@ -11,6 +11,7 @@
 namespace berth::cli {
 
 // Puts `fd` (a terminal) in raw mode; restores the previous mode when destroyed.
+// Not thread-safe: made and destroyed by the command's thread (ProcessSession).
 class RawTerminal {
  public:
   explicit RawTerminal(int fd);
@@ -20,7 +21,7 @@ class RawTerminal {
   bool active() const { return saved_.has_value(); }
 
  private:
-  int fd_;
+  const int fd_;  // borrowed (the caller's terminal): never closed here
   std::optional<termios> saved_;
 };
 

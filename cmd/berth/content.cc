@@ -75,7 +75,6 @@ int RunIngest(const GlobalOptions& global, const ContentArgs& args) {
   if (!parsed.ok()) return Fail(parsed.status());
   auto client = Dial(global);
   if (client == nullptr) return kExitFailure;
-  if (!args.lease.empty()) client->set_lease(args.lease);
 
   client::ContentWriteRequest request;
   request.ref = args.object;
@@ -85,7 +84,8 @@ int RunIngest(const GlobalOptions& global, const ContentArgs& args) {
   // A file stream on stdin can seek back when stdin is a file (to restart a stale ingest).
   std::ifstream file("/dev/stdin", std::ios::binary);
   std::istream& in = file.is_open() ? static_cast<std::istream&>(file) : std::cin;
-  auto written = client->WriteContent(in, request);
+  // The ingest and the blob join --lease, if given.
+  auto written = client->WithLease(args.lease).WriteContent(in, request);
   if (!written.ok()) return Fail(written.status().Wrap(fmt::format("ingest {:?}", args.object)));
   log::Debug("ingested", {{"ref", args.object},
                           {"digest", written->digest},

@@ -1,6 +1,7 @@
 // berth images import/export: image archives (`ctr images import/export`), OCI image layout
 // tars (with Docker's manifest.json) out, OCI or `docker save` tars in.
-#include "client/image_archive.h"
+#include "client/image_export.h"
+#include "client/image_import.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -46,15 +47,16 @@ int RunExport(const GlobalOptions& global, const ArchiveArgs& args) {
   options.platform = *platform;
   auto client = Dial(global);
   if (client == nullptr) return kExitFailure;
-  client->set_timeout(std::chrono::milliseconds(0));  // a large image streams for long
+  // A large image streams for long.
+  client::Client untimed = client->WithTimeout(std::chrono::milliseconds(0));
   if (args.file == "-") {
-    Status st = client::ExportImages(*client, std::cout, options);
+    Status st = client::ExportImages(untimed, std::cout, options);
     std::cout.flush();
     return st.ok() ? 0 : Fail(st);
   }
   std::ofstream out(args.file, std::ios::binary | std::ios::trunc);
   if (!out) return Fail(ErrnoStatus(fmt::format("cannot create {}", args.file), errno));
-  Status st = client::ExportImages(*client, out, options);
+  Status st = client::ExportImages(untimed, out, options);
   out.close();
   if (st.ok() && !out) st = Unknown("writing {} failed", args.file);
   if (!st.ok()) {
@@ -93,8 +95,8 @@ int RunImport(const GlobalOptions& global, const ArchiveArgs& args) {
   }
   auto client = Dial(global);
   if (client == nullptr) return kExitFailure;
-  client->set_timeout(std::chrono::milliseconds(0));
-  auto imported = client::ImportImages(*client, *in, options);
+  client::Client untimed = client->WithTimeout(std::chrono::milliseconds(0));
+  auto imported = client::ImportImages(untimed, *in, options);
   if (!imported.ok()) return Fail(imported.status());
   return 0;
 }

@@ -47,8 +47,7 @@ Result<std::string> ImageChainId(client::Client& client, const std::string& ref,
   auto image = client.GetImage(ref);
   if (!image.ok()) return image.status().Wrap("failed to get image");
   FetchBlob fetch = [&client](const BlobDescriptor& d) { return client.ReadContentBlob(d.digest); };
-  BlobDescriptor target{image->target.media_type, image->target.digest, image->target.size, {}};
-  auto manifest = ResolveManifest(target, platform, fetch);
+  auto manifest = ResolveManifest(image->target, platform, fetch);
   if (!manifest.ok()) {
     return manifest.status().Wrap(
         fmt::format("image {:?} for {}", ref, FormatPlatform(platform)));
@@ -85,32 +84,31 @@ Status MountImage(client::Client& client, const ImageMountArgs& args, const Plat
   const bool new_lease = lease.ok();
   auto drop_lease = [&] {
     if (!new_lease) return;
-    client.set_lease("");
     if (Status st = client.DeleteLease(lease_id); !st.ok()) {
       PrintError(fmt::format("cleaning up lease {}: {}", lease_id, st.ToString()));
     }
   };
-  client.set_lease(lease_id);
+  // The snapshot joins the mount's lease.
+  const client::Client leased = client.WithLease(lease_id);
 
   bool new_snapshot = true;
-  auto mounts = args.rw ? client.PrepareSnapshot(args.snapshotter, key, chain)
-                        : client.ViewSnapshot(args.snapshotter, key, chain);
+  auto mounts = args.rw ? leased.PrepareSnapshot(args.snapshotter, key, chain)
+                        : leased.ViewSnapshot(args.snapshotter, key, chain);
   if (!mounts.ok() && mounts.status().Is(Errc::kAlreadyExists)) {
     // Mounted before (and unmounted with --keep): reuse it if it is of this image.
     new_snapshot = false;
-    auto existing = client.StatSnapshot(args.snapshotter, key);
+    auto existing = leased.StatSnapshot(args.snapshotter, key);
     if (existing.ok() && existing->parent != chain) {
       drop_lease();
       return AlreadyExists("snapshot {:?} exists and is not of image {:?} (its parent is {})", key,
                            args.ref, existing->parent.empty() ? "none" : existing->parent);
     }
-    mounts = client.SnapshotMounts(args.snapshotter, key);
+    mounts = leased.SnapshotMounts(args.snapshotter, key);
   }
   if (!mounts.ok()) {
     drop_lease();
     return mounts.status().Wrap(fmt::format("failed to create snapshot {:?}", key));
   }
-  client.set_lease("");
 
   if (Status st = mount::MountAll(*mounts, key); !st.ok()) {
     if (new_snapshot) {

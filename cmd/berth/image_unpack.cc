@@ -28,13 +28,13 @@ int RunUnpack(const GlobalOptions& global, const UnpackArgs& args) {
   }
   auto client = Dial(global);
   if (client == nullptr) return kExitFailure;
-  client->set_timeout(std::chrono::milliseconds(0));
-  auto image = client->GetImage(args.ref);
+  client::Client untimed = client->WithTimeout(std::chrono::milliseconds(0));
+  auto image = untimed.GetImage(args.ref);
   if (!image.ok()) return Fail(image.status().Wrap(fmt::format("image {:?}", args.ref)));
   if (!args.quiet)
     std::cout << "unpacking " << image->name << " (" << image->target.digest << ")..."
               << std::flush;
-  auto chain = client::UnpackImage(*client, *image, options);
+  auto chain = client::UnpackImage(untimed, *image, options);
   if (!chain.ok()) {
     if (!args.quiet) std::cout << std::endl;
     return Fail(chain.status());

@@ -26,10 +26,6 @@ struct ImageArgs {
   std::string format = kFormatTable;
 };
 
-BlobDescriptor ToBlob(const client::Descriptor& d) {
-  return BlobDescriptor{d.media_type, d.digest, d.size, std::nullopt};
-}
-
 // Blobs read from the daemon, each once per run (an index serves every image it is in).
 class BlobCache {
  public:
@@ -84,7 +80,7 @@ int RunList(const GlobalOptions& global, const ImageArgs& args) {
   Table table({"REF", "TYPE", "DIGEST", "SIZE", "PLATFORMS", "LABELS"});
   auto json = nlohmann::ordered_json::array();
   for (const auto& image : *images) {
-    const BlobDescriptor target = ToBlob(image.target);
+    const BlobDescriptor& target = image.target;
     Status size_error;
     int64_t size = ImageSize(target, host, cache.Fetcher(), &size_error);
     if (!size_error.ok()) {
@@ -193,7 +189,7 @@ int RunCheck(const GlobalOptions& global, const ImageArgs& args) {
   Table table({"REF", "TYPE", "DIGEST", "STATUS", "SIZE"});
   auto json = nlohmann::ordered_json::array();
   for (const auto& image : *images) {
-    auto check = CheckImage(ToBlob(image.target), host, cache.Fetcher(), cache.Checker());
+    auto check = CheckImage(image.target, host, cache.Fetcher(), cache.Checker());
     if (!check.ok()) exit_code = Fail(check.status().Wrap(fmt::format("unable to check {}", image.name)));
     CheckRow row = Summarize(check);
     if (args.quiet) {

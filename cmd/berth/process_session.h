@@ -18,6 +18,8 @@
 
 namespace berth::cli {
 
+// Thread-safety: StartIo, FinishIo and the destructor belong to the command's thread; the other
+// methods may be called from any thread (one mutex and atomics, shared with the signal thread).
 class ProcessSession {
  public:
   explicit ProcessSession(bool terminal);

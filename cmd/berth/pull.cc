@@ -16,8 +16,9 @@ struct PullArgs {
 int RunPull(const GlobalOptions& global, const PullArgs& args) {
   auto client = Dial(global);
   if (client == nullptr) return kExitFailure;
-  client->set_timeout(std::chrono::milliseconds(0));  // large blobs take what they take
-  auto pulled = PullWithProgress(*client, args.ref, args.flags, std::cout);
+  // Large blobs take what they take.
+  client::Client untimed = client->WithTimeout(std::chrono::milliseconds(0));
+  auto pulled = PullWithProgress(untimed, args.ref, args.flags, std::cout);
   if (!pulled.ok()) return Fail(pulled.status().Wrap(fmt::format("failed to pull {}", args.ref)));
   if (args.flags.print_chain_id && !pulled->chain_id.empty()) {
     std::cout << "image chain ID: " << pulled->chain_id << std::endl;

@@ -33,14 +33,14 @@ int RunPush(const GlobalOptions& global, const PushArgs& args) {
   options.max_concurrent_uploads = args.max_concurrent_uploads;
   auto client = Dial(global);
   if (client == nullptr) return kExitFailure;
-  client->set_timeout(std::chrono::milliseconds(0));
+  client::Client untimed = client->WithTimeout(std::chrono::milliseconds(0));
 
   const bool show = args.registry.progress != "none";
   TransferDisplay display(std::cout, ProgressOnTerminal(args.registry.progress, std::cout), /*push=*/true,
                           TerminalWidth(std::cout));
   if (show) options.progress = [&display](const client::TransferProgress& p) { display.Update(p); };
   const auto start = std::chrono::steady_clock::now();
-  auto pushed = client::Push(*client, args.remote, args.local, options);
+  auto pushed = client::Push(untimed, args.remote, args.local, options);
   if (show) display.Finish();
   if (!pushed.ok()) return Fail(pushed.status().Wrap(fmt::format("failed to push {}", args.remote)));
   if (show) {

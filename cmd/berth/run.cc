@@ -69,15 +69,16 @@ Result<std::string> ImageToRun(client::Client& client, const RunArgs& args, Proc
   if (present) return *present;
   if (session == nullptr) return PullImage(client, args);
   BERTH_ASSIGN_OR_RETURN(client::TempLease lease, client::TempLease::Acquire(client));
-  session->set_interrupt_handler([&client, lease_id = client.lease(), image = args.flags.image](int sig) {
+  client::Client& leased = lease.client();
+  session->set_interrupt_handler([&leased, lease_id = leased.lease(), image = args.flags.image](int sig) {
     std::cerr << (::isatty(STDERR_FILENO) ? "\n" : "") << "berth: interrupted (SIG" << ::sigabbrev_np(sig)
               << "): the pull of " << image << " was canceled" << std::endl;
-    if (Status st = client.DeleteLease(lease_id); !st.ok()) {
+    if (Status st = leased.DeleteLease(lease_id); !st.ok()) {
       log::Warn("deleting the pull's lease", {{"lease", lease_id}, {"error", st.ToString()}});
     }
     ::_exit(128 + sig);
   });
-  auto pulled = PullImage(client, args);
+  auto pulled = PullImage(leased, args);
   session->set_interrupt_handler(nullptr);  // before the lease goes: the handler uses it
   return pulled;
 }

@@ -9,6 +9,7 @@
 
 namespace berth::cli {
 
+// Thread-safe: received() may be read from any thread; construction and destruction by the owner.
 class SignalWatcher {
  public:
   // Blocks SIGINT and SIGTERM in the calling thread, and in the threads it starts from now on,

@@ -20,8 +20,6 @@ std::string RandomExecId() {
   return out;
 }
 
-}  // namespace
-
 // The container's spec JSON (an object; empty when it has none).
 Result<nlohmann::json> ContainerSpec(const client::Container& c) {
   if (!c.spec || c.spec->value().empty()) return nlohmann::json::object();
@@ -30,6 +28,14 @@ Result<nlohmann::json> ContainerSpec(const client::Container& c) {
     return InvalidArgument("container {:?}: its spec is not JSON", c.id);
   }
   return spec;
+}
+
+}  // namespace
+
+Result<ContainerAndSpec> GetContainerAndSpec(client::Client& client, const std::string& id) {
+  BERTH_ASSIGN_OR_RETURN(client::Container container, client.GetContainer(id));
+  BERTH_ASSIGN_OR_RETURN(nlohmann::json spec, ContainerSpec(container));
+  return ContainerAndSpec{std::move(container), std::move(spec)};
 }
 
 bool SpecTerminal(const nlohmann::json& spec) {
@@ -48,12 +54,10 @@ int RunExec(const GlobalOptions& global, const ExecArgs& args) {
   if (!args.detach) session.emplace(args.tty);
   auto client = Dial(global);
   if (client == nullptr) return kExitFailure;
-  auto container = client->GetContainer(args.id);
-  if (!container.ok()) return Fail(container.status());
-  auto spec = ContainerSpec(*container);
-  if (!spec.ok()) return Fail(spec.status());
+  auto got = GetContainerAndSpec(*client, args.id);
+  if (!got.ok()) return Fail(got.status());
   // The container's process, with this command, terminal and cwd (ctr's exec).
-  nlohmann::json process = spec->value("process", nlohmann::json::object());
+  nlohmann::json process = got->spec.value("process", nlohmann::json::object());
   process["args"] = args.command;
   if (args.tty) {
     process["terminal"] = true;
@@ -93,7 +97,7 @@ int RunExec(const GlobalOptions& global, const ExecArgs& args) {
   }
   if (auto started = client->StartTask(args.id, exec_id); !started.ok()) {
     if (session) session->FinishIo(false);
-    (void)client->DeleteProcess(args.id, exec_id);
+    client->DeleteProcess(args.id, exec_id).IgnoreError();
     return Fail(started.status());
   }
   if (args.detach) {

@@ -29,8 +29,12 @@ struct ExecArgs {
 // The process's exit code when attached; 0 once started when detached.
 int RunExec(const GlobalOptions& global, const ExecArgs& args);
 
-// The container's spec JSON (an object; empty when it has none).
-Result<nlohmann::json> ContainerSpec(const client::Container& c);
+struct ContainerAndSpec {
+  client::Container container;
+  nlohmann::json spec;  // an object; empty when the container has none
+};
+// The container `id` and its spec JSON.
+Result<ContainerAndSpec> GetContainerAndSpec(client::Client& client, const std::string& id);
 // Whether the spec's process has a terminal.
 bool SpecTerminal(const nlohmann::json& spec);
 

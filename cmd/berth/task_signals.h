@@ -19,6 +19,8 @@ Result<int> ParseSignal(std::string_view name);
 // Takes the signals a shell sends a foreground job (HUP, INT, QUIT, TERM, USR1, USR2, WINCH,
 // CONT, ALRM) on a thread of its own and hands each to `on_signal`. Construct it before any
 // other thread starts (the gRPC client), so that they inherit the blocked mask.
+// Thread-safety: on_signal runs on the forwarder's own thread, so what it touches must be safe
+// from there; construction and destruction by the owner.
 class SignalForwarder {
  public:
   explicit SignalForwarder(std::function<void(int)> on_signal);

@@ -61,13 +61,11 @@ int RunStart(const GlobalOptions& global, const TaskArgs& args) {
   if (!args.detach) session.emplace(false);
   auto client = Dial(global);
   if (client == nullptr) return kExitFailure;
-  auto container = client->GetContainer(args.id);
-  if (!container.ok()) return Fail(container.status());
-  auto spec = ContainerSpec(*container);
-  if (!spec.ok()) return Fail(spec.status());
-  const bool tty = SpecTerminal(*spec);
+  auto got = GetContainerAndSpec(*client, args.id);
+  if (!got.ok()) return Fail(got.status());
+  const bool tty = SpecTerminal(got->spec);
   if (session) session->set_terminal(tty);
-  auto code = RunTask(*client, *container, {tty, args.detach}, session ? &*session : nullptr);
+  auto code = RunTask(*client, got->container, {tty, args.detach}, session ? &*session : nullptr);
   if (!code.ok()) return Fail(code.status());
   return *code;
 }

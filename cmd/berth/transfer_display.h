@@ -21,6 +21,8 @@ std::string ProgressBar(double fraction, int width);
 // "1.2 s", "3m4s"-style elapsed time as ctr prints it ("elapsed: 1.2 s").
 std::string FormatElapsed(std::chrono::nanoseconds d);
 
+// Not thread-safe: calls must not overlap. Pull/Push call Update from their transfer threads one
+// call at a time (their TransferCallback contract); Finish comes after they return.
 class TransferDisplay {
  public:
   using Clock = std::chrono::steady_clock;

@@ -11,57 +11,31 @@
 #include <vector>
 
 #include "diff/apply.h"
-#include "diff/archive_handle.h"
+#include "common/archive_handle.h"
+#include "common/files.h"
 
 namespace berth::checkpoint {
 namespace fs = std::filesystem;
 namespace {
 
-struct SinkState {
-  const ByteSink* sink;
-  Status error;
-};
-
-la_ssize_t WriteCallback(struct archive*, void* data, const void* buf, size_t n) {
-  auto* st = static_cast<SinkState*>(data);
-  Status s = (*st->sink)(std::string_view(static_cast<const char*>(buf), n));
-  if (!s.ok()) {
-    st->error = s;
-    return -1;
-  }
-  return static_cast<la_ssize_t>(n);
-}
-
 Status AddEntry(struct archive* a, const fs::path& full, const std::string& name, const struct stat& st) {
-  struct ArchiveEntryFree {
-    void operator()(struct archive_entry* e) const { archive_entry_free(e); }
-  };
-  std::unique_ptr<struct archive_entry, ArchiveEntryFree> e(archive_entry_new());
+  ArchiveEntry e(archive_entry_new());
   archive_entry_copy_stat(e.get(), &st);
   archive_entry_set_pathname(e.get(), name.c_str());
   if (archive_write_header(a, e.get()) != ARCHIVE_OK) {
-    return Unknown("checkpoint tar: {}: {}", name, diff::ArchiveError(a));
+    return Unknown("checkpoint tar: {}: {}", name, ArchiveError(a));
   }
   if (!S_ISREG(st.st_mode)) return Status::Ok();
-  int fd = ::open(full.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return ErrnoStatus("open " + full.string(), errno);
+  BERTH_ASSIGN_OR_RETURN(UniqueFd fd, files::Open(full, O_RDONLY | O_NOFOLLOW));
   std::vector<char> buf(1 << 20);
-  Status out = Status::Ok();
-  for (;;) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      out = ErrnoStatus("read " + full.string(), errno);
-      break;
+  for (int64_t offset = 0;;) {
+    BERTH_ASSIGN_OR_RETURN(size_t n, files::PreadFull(fd.get(), buf, offset, full));
+    if (n == 0) return Status::Ok();
+    if (archive_write_data(a, buf.data(), n) != static_cast<la_ssize_t>(n)) {
+      return Unknown("checkpoint tar: {}: {}", name, ArchiveError(a));
     }
-    if (n == 0) break;
-    if (archive_write_data(a, buf.data(), static_cast<size_t>(n)) != n) {
-      out = Unknown("checkpoint tar: {}: {}", name, diff::ArchiveError(a));
-      break;
-    }
+    offset += static_cast<int64_t>(n);
   }
-  ::close(fd);
-  return out;
 }
 
 Status AddTree(struct archive* a, const fs::path& dir, const std::string& prefix) {
@@ -90,20 +64,18 @@ Status AddTree(struct archive* a, const fs::path& dir, const std::string& prefix
 }  // namespace
 
 Status WriteImageTar(const fs::path& dir, const ByteSink& out) {
-  diff::WriteArchive a(archive_write_new());
+  ArchiveSink sink(out);  // outlives the archive, which may still write when freed
+  WriteArchive a(archive_write_new());
   if (!a) return Unknown("checkpoint tar: out of memory");
-  SinkState state{&out, Status::Ok()};
   if (archive_write_set_format_pax_restricted(a.get()) != ARCHIVE_OK ||
-      archive_write_set_bytes_in_last_block(a.get(), 1) != ARCHIVE_OK ||
-      archive_write_open(a.get(), &state, nullptr, &WriteCallback, nullptr) != ARCHIVE_OK) {
-    return Unknown("checkpoint tar: {}", diff::ArchiveError(a.get()));
+      archive_write_set_bytes_in_last_block(a.get(), 1) != ARCHIVE_OK || sink.Open(a.get()) != ARCHIVE_OK) {
+    return Unknown("checkpoint tar: {}", ArchiveError(a.get()));
   }
   Status st = AddTree(a.get(), dir, "");
   if (st.ok() && archive_write_close(a.get()) != ARCHIVE_OK) {
-    st = Unknown("checkpoint tar: {}", diff::ArchiveError(a.get()));
+    st = Unknown("checkpoint tar: {}", ArchiveError(a.get()));
   }
-  if (!state.error.ok()) return state.error;
-  return st;
+  return sink.Failure(std::move(st));
 }
 
 Status ExtractImageTar(const content::ReaderAt& blob, const fs::path& dir) {

@@ -3,15 +3,12 @@
 #pragma once
 
 #include <filesystem>
-#include <functional>
-#include <string_view>
 
+#include "common/archive_handle.h"
 #include "common/status.h"
 #include "content/reader.h"
 
 namespace berth::checkpoint {
-
-using ByteSink = std::function<Status(std::string_view)>;
 
 // A tar of `dir`'s regular files and directories (names relative to it). Anything else in it
 // (links, devices) is refused: criu writes none.

@@ -17,14 +17,14 @@ Result<Blob> StoreBlob(metadata::ContentStore& store, const metadata::ContentSco
   if (!opened.ok()) return opened.status().Wrap("failed to open writer");
   std::unique_ptr<metadata::ContentWriter> w = std::move(opened).value();
   auto abort = [&](const Status& st) -> Status {
-    (void)w->Close();
+    w->Close().IgnoreError();
     if (Status a = store.Abort(scope, ref); !a.ok()) {
       log::Warn("failed to remove checkpoint upload", {{"ref", ref}, {"error", a.ToString()}});
     }
     return st;
   };
   if (Status st = produce([&](std::string_view data) { return w->Write(data); }); !st.ok()) return abort(st);
-  const content::Digest digest = w->CurrentDigest();
+  const Digest digest = w->CurrentDigest();
   const int64_t size = w->Progress().offset;
   Status st = w->Commit(0, digest, {});
   if (!st.ok() && !st.Is(Errc::kAlreadyExists)) return abort(st.Wrap("failed to commit"));

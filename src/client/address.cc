@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/unique_fd.h"
+
 namespace berth::client {
 
 Result<std::string> SocketPath(std::string_view address) {
@@ -28,14 +30,13 @@ Result<std::string> SocketPath(std::string_view address) {
 }
 
 std::string ProbeSocket(const std::string& path) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return std::strerror(errno);
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return std::strerror(errno);
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
-  int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
+  int rc = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
   int err = errno;
-  ::close(fd);
   if (rc == 0) return "";
   // strerror's "No such file or directory" reads better lower-cased mid-sentence, as Go's.
   std::string reason = std::strerror(err);

@@ -1,13 +1,12 @@
 #include "client/bundle_write.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <openssl/rand.h>
 
 #include <fstream>
 #include <memory>
 
 #include "client/temp_lease.h"
+#include "common/archive_handle.h"
 #include "common/logging.h"
 #include "images/rootfs.h"
 #include "images/walk.h"
@@ -20,21 +19,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct ArchiveFree {
-  void operator()(archive* a) const { archive_free(a); }
-};
-using ArchivePtr = std::unique_ptr<archive, ArchiveFree>;
-
-Status ArchiveError(archive* a, std::string_view what) {
-  const char* msg = archive_error_string(a);
-  return Status(Errc::kUnknown, fmt::format("{}: {}", what, msg != nullptr ? msg : "unknown error"));
+Status ArchiveFailure(archive* a, std::string_view what) {
+  return Status(Errc::kUnknown, fmt::format("{}: {}", what, ArchiveError(a)));
 }
 
 // Copies the tree at `from` to `to` with owners, modes, times, xattrs, devices and links, as
 // `bsdtar -c -C from . | bsdtar -x -C to` would (libarchive's disk reader and writer).
 Status CopyTree(const fs::path& from, const fs::path& to) {
-  ArchivePtr reader(archive_read_disk_new());
-  ArchivePtr writer(archive_write_disk_new());
+  ReadArchive reader(archive_read_disk_new());
+  WriteArchive writer(archive_write_disk_new());
   if (!reader || !writer) return Status(Errc::kResourceExhausted, "libarchive: out of memory");
   archive_read_disk_set_behavior(reader.get(), ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS);
   archive_read_disk_set_symlink_physical(reader.get());
@@ -42,14 +35,14 @@ Status CopyTree(const fs::path& from, const fs::path& to) {
                                                    ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL |
                                                    ARCHIVE_EXTRACT_FFLAGS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
                                                    ARCHIVE_EXTRACT_SECURE_SYMLINKS);
-  if (archive_read_disk_open(reader.get(), from.c_str()) != ARCHIVE_OK) return ArchiveError(reader.get(), "read");
+  if (archive_read_disk_open(reader.get(), from.c_str()) != ARCHIVE_OK) return ArchiveFailure(reader.get(), "read");
   const std::string prefix = from.string();
   for (;;) {
-    archive_entry* entry = archive_entry_new();
-    std::unique_ptr<archive_entry, void (*)(archive_entry*)> holder(entry, archive_entry_free);
+    ArchiveEntry holder(archive_entry_new());
+    archive_entry* entry = holder.get();
     int r = archive_read_next_header2(reader.get(), entry);
     if (r == ARCHIVE_EOF) break;
-    if (r != ARCHIVE_OK && r != ARCHIVE_WARN) return ArchiveError(reader.get(), "walk " + prefix);
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN) return ArchiveFailure(reader.get(), "walk " + prefix);
     archive_read_disk_descend(reader.get());
     std::string path = archive_entry_pathname(entry);
     std::string rel = path.size() > prefix.size() ? path.substr(prefix.size()) : "";
@@ -58,21 +51,21 @@ Status CopyTree(const fs::path& from, const fs::path& to) {
     if (const char* hl = archive_entry_hardlink(entry); hl != nullptr && std::string_view(hl).starts_with(prefix)) {
       archive_entry_set_hardlink(entry, (to.string() + std::string(hl).substr(prefix.size())).c_str());
     }
-    if (archive_write_header(writer.get(), entry) < ARCHIVE_WARN) return ArchiveError(writer.get(), "write " + rel);
+    if (archive_write_header(writer.get(), entry) < ARCHIVE_WARN) return ArchiveFailure(writer.get(), "write " + rel);
     if (archive_entry_size(entry) > 0 && archive_entry_filetype(entry) == AE_IFREG) {
       const void* buf;
       size_t size;
       la_int64_t offset;
       while ((r = archive_read_data_block(reader.get(), &buf, &size, &offset)) == ARCHIVE_OK) {
         if (archive_write_data_block(writer.get(), buf, size, offset) < ARCHIVE_OK) {
-          return ArchiveError(writer.get(), "write " + rel);
+          return ArchiveFailure(writer.get(), "write " + rel);
         }
       }
-      if (r != ARCHIVE_EOF) return ArchiveError(reader.get(), "read " + rel);
+      if (r != ARCHIVE_EOF) return ArchiveFailure(reader.get(), "read " + rel);
     }
-    if (archive_write_finish_entry(writer.get()) < ARCHIVE_WARN) return ArchiveError(writer.get(), "finish " + rel);
+    if (archive_write_finish_entry(writer.get()) < ARCHIVE_WARN) return ArchiveFailure(writer.get(), "finish " + rel);
   }
-  if (archive_write_close(writer.get()) != ARCHIVE_OK) return ArchiveError(writer.get(), "close");
+  if (archive_write_close(writer.get()) != ARCHIVE_OK) return ArchiveFailure(writer.get(), "close");
   return Status::Ok();
 }
 
@@ -97,16 +90,16 @@ Status WriteBundle(Client& client, const fs::path& dir, BundleOptions o) {
     return image.status();
   }
   images::FetchBlob fetch = [&client](const images::BlobDescriptor& d) { return client.ReadContentBlob(d.digest); };
-  images::BlobDescriptor target{image->target.media_type, image->target.digest, image->target.size, {}};
-  BERTH_ASSIGN_OR_RETURN(auto manifest, images::ResolveManifest(target, images::HostPlatform(), fetch));
+  BERTH_ASSIGN_OR_RETURN(auto manifest, images::ResolveManifest(image->target, images::HostPlatform(), fetch));
   BERTH_ASSIGN_OR_RETURN(auto config_blob, fetch(manifest.config));
   BERTH_ASSIGN_OR_RETURN(auto diff_ids, images::ConfigDiffIds(config_blob));
   BERTH_ASSIGN_OR_RETURN(o.spec.image, oci::ParseImageConfig(config_blob));
   std::string chain = images::ChainId(diff_ids);
 
   BERTH_ASSIGN_OR_RETURN(TempLease lease, TempLease::Acquire(client));
+  Client& leased = lease.client();
   const std::string key = RandomKey();
-  auto mounts = client.ViewSnapshot(o.snapshotter, key, chain);
+  auto mounts = leased.ViewSnapshot(o.snapshotter, key, chain);
   if (!mounts.ok()) {
     if (mounts.status().Is(Errc::kNotFound)) {
       return FailedPrecondition("image {} is not unpacked in snapshotter {:?}", o.image, o.snapshotter);
@@ -131,7 +124,7 @@ Status WriteBundle(Client& client, const fs::path& dir, BundleOptions o) {
     if (!out.flush()) return Status(Errc::kUnknown, fmt::format("write {}", (dir / "config.json").string()));
     return Status::Ok();
   }();
-  if (Status rm = client.RemoveSnapshot(o.snapshotter, key); !rm.ok()) {
+  if (Status rm = leased.RemoveSnapshot(o.snapshotter, key); !rm.ok()) {
     log::Warn("removing the bundle's view", {{"key", key}, {"error", rm.ToString()}});
   }
   if (!st.ok()) {

@@ -123,10 +123,11 @@ Result<Image> CheckpointContainer(Client& client, const std::string& id, const s
   if (o.rw && c.snapshot_key.empty()) return FailedPrecondition("container {} has no snapshot for --rw", id);
 
   BERTH_ASSIGN_OR_RETURN(TempLease lease, TempLease::Acquire(client));
+  Client& leased = lease.client();
   // The task is paused while its memory and its files are taken, so that they agree (ctr does).
   bool resume = false;
-  if (auto task = client.GetTask(id); task.ok() && task->status == TaskStatus::kRunning) {
-    BERTH_RETURN_IF_ERROR(client.PauseTask(id));
+  if (auto task = leased.GetTask(id); task.ok() && task->status == TaskStatus::kRunning) {
+    BERTH_RETURN_IF_ERROR(leased.PauseTask(id));
     resume = true;
   } else if (!task.ok() && !task.status().Is(Errc::kNotFound)) {
     return task.status();
@@ -143,7 +144,7 @@ Result<Image> CheckpointContainer(Client& client, const std::string& id, const s
         log::Warn("resuming the task after its checkpoint", {{"id", id}, {"error", st.ToString()}});
       }
     }
-  } resume_after{client, id, &resume};
+  } resume_after{leased, id, &resume};
 
   images::CheckpointIndex index;
   index.annotations[ck::kAnnotationImageName] = c.image;
@@ -151,13 +152,13 @@ Result<Image> CheckpointContainer(Client& client, const std::string& id, const s
   index.annotations[ck::kAnnotationSnapshotter] = c.snapshotter;
   auto add = [&](const Descriptor& d, bool platform) { index.manifests.push_back(EntryOf(d, platform)); };
   if (c.runtime.options) {
-    BERTH_ASSIGN_OR_RETURN(Descriptor d, WriteBlob(client, ck::kMediaTypeRuntimeOptions, id + "-runtime-options",
+    BERTH_ASSIGN_OR_RETURN(Descriptor d, WriteBlob(leased, ck::kMediaTypeRuntimeOptions, id + "-runtime-options",
                                                    c.runtime.options->SerializeAsString()));
     add(d, true);
   }
   if (o.image) add(base->target, false);
   if (o.rw) {
-    BERTH_ASSIGN_OR_RETURN(Descriptor rw, RwLayer(client, c));
+    BERTH_ASSIGN_OR_RETURN(Descriptor rw, RwLayer(leased, c));
     add(rw, true);
   }
   if (o.task) {
@@ -168,15 +169,15 @@ Result<Image> CheckpointContainer(Client& client, const std::string& id, const s
     copts.set_terminal(o.shell);
     copts.set_file_locks(o.file_locks);
     google::protobuf::Any any = PackAny(copts);
-    BERTH_ASSIGN_OR_RETURN(auto blobs, client.CheckpointTask(id, any));
+    BERTH_ASSIGN_OR_RETURN(auto blobs, leased.CheckpointTask(id, any));
     if (o.exit) resume = false;  // nothing left to resume
     for (const auto& d : blobs) add(d, true);
-    BERTH_ASSIGN_OR_RETURN(Descriptor d, WriteBlob(client, ck::kMediaTypeOptions, id + "-checkpoint-options",
+    BERTH_ASSIGN_OR_RETURN(Descriptor d, WriteBlob(leased, ck::kMediaTypeOptions, id + "-checkpoint-options",
                                                    any.SerializeAsString()));
     add(d, true);
   }
   BERTH_ASSIGN_OR_RETURN(Descriptor target,
-                         WriteBlob(client, std::string(images::kOciIndex), id + "index",
+                         WriteBlob(leased, std::string(images::kOciIndex), id + "index",
                                    images::EncodeCheckpointIndex(index, images::HostPlatform()),
                                    images::CheckpointIndexGcLabels(index)));
   Image image;
@@ -184,7 +185,7 @@ Result<Image> CheckpointContainer(Client& client, const std::string& id, const s
   image.target = target;
   image.labels = o.labels;
   image.labels[ck::kCheckpointLabel] = "true";
-  return client.CreateImage(image);
+  return leased.CreateImage(image);
 }
 
 Result<Restored> RestoreContainer(Client& client, const std::string& id, const std::string& ref,
@@ -220,21 +221,22 @@ Result<Restored> RestoreContainer(Client& client, const std::string& id, const s
   }
 
   BERTH_ASSIGN_OR_RETURN(TempLease lease, TempLease::Acquire(client));
-  BERTH_ASSIGN_OR_RETURN(ImageParts base, BaseImage(client, index, base_name));
-  auto mounts = client.PrepareSnapshot(snapshotter, id, base.chain_id);
+  Client& leased = lease.client();
+  BERTH_ASSIGN_OR_RETURN(ImageParts base, BaseImage(leased, index, base_name));
+  auto mounts = leased.PrepareSnapshot(snapshotter, id, base.chain_id);
   if (!mounts.ok()) return mounts.status().Wrap(fmt::format("snapshot {:?}", id));
   auto fail = [&](const Status& st) -> Status {
-    if (Status rm = client.RemoveSnapshot(snapshotter, id); !rm.ok()) {
+    if (Status rm = leased.RemoveSnapshot(snapshotter, id); !rm.ok()) {
       log::Warn("removing the snapshot", {{"key", id}, {"error", rm.ToString()}});
     }
     return st;
   };
   if (rw != nullptr) {
-    if (auto applied = client.ApplyDiff(DescriptorOf(*rw), *mounts); !applied.ok()) {
+    if (auto applied = leased.ApplyDiff(DescriptorOf(*rw), *mounts); !applied.ok()) {
       return fail(applied.status().Wrap("applying the checkpoint's rw layer"));
     }
   }
-  auto created = client.CreateContainer(c);
+  auto created = leased.CreateContainer(c);
   if (!created.ok()) return fail(created.status());
   Restored out;
   out.container = *created;

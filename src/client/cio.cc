@@ -113,7 +113,6 @@ IoCopier::IoCopier(const IoPaths& paths, Streams streams, std::function<void()> 
 IoCopier::~IoCopier() {
   Cancel();
   for (auto& t : threads_) t.join();
-  if (stop_fd_ >= 0) ::close(stop_fd_);
 }
 
 bool IoCopier::WaitOutput(std::chrono::milliseconds timeout) {
@@ -128,11 +127,10 @@ void IoCopier::Cancel() {
     canceled_ = true;
   }
   uint64_t one = 1;
-  [[maybe_unused]] ssize_t n = ::write(stop_fd_, &one, sizeof one);
+  [[maybe_unused]] ssize_t n = ::write(stop_fd_.get(), &one, sizeof one);
   // The stdin thread may sit in open(2) waiting for a reader: be that reader for a moment.
   if (!stdin_path_.empty()) {
-    int fd = ::open(stdin_path_.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd >= 0) ::close(fd);
+    UniqueFd reader(::open(stdin_path_.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));  // closed at once
   }
 }
 
@@ -140,26 +138,25 @@ void IoCopier::CopyOut(const std::string& path, int dst) {
   BlockSigpipe();
   // Non-blocking, so the open does not wait for the writer; poll reports no hang-up until a
   // writer has come and gone.
-  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fd) {
     log::Warn("open output fifo", {{"path", path}, {"error", std::strerror(errno)}});
   } else {
     char buf[32 * 1024];
     while (true) {
-      pollfd fds[2] = {{fd, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+      pollfd fds[2] = {{fd.get(), POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}};
       if (::poll(fds, 2, -1) < 0) {
         if (errno == EINTR) continue;
         break;
       }
       if (fds[1].revents != 0) break;
-      ssize_t n = ::read(fd, buf, sizeof buf);
+      ssize_t n = ::read(fd.get(), buf, sizeof buf);
       if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
       if (n <= 0) break;  // EOF: every writer closed
-      if (dst >= 0 && !WriteAll(dst, buf, static_cast<size_t>(n), stop_fd_)) {
+      if (dst >= 0 && !WriteAll(dst, buf, static_cast<size_t>(n), stop_fd_.get())) {
         dst = -1;  // our own output is gone: keep draining the fifo
       }
     }
-    ::close(fd);
   }
   std::lock_guard lock(mu_);
   --outputs_left_;
@@ -168,23 +165,20 @@ void IoCopier::CopyOut(const std::string& path, int dst) {
 
 void IoCopier::CopyIn(const std::string& path, int src) {
   BlockSigpipe();
-  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);  // waits for the process side
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));  // waits for the process side
   {
     std::lock_guard lock(mu_);
-    if (canceled_) {
-      if (fd >= 0) ::close(fd);
-      return;
-    }
+    if (canceled_) return;
   }
-  if (fd < 0) {
+  if (!fd) {
     log::Warn("open stdin fifo", {{"path", path}, {"error", std::strerror(errno)}});
     return;
   }
-  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  ::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) | O_NONBLOCK);
   char buf[32 * 1024];
   bool eof = false;
   while (true) {
-    pollfd fds[2] = {{src, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+    pollfd fds[2] = {{src, POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}};
     if (::poll(fds, 2, -1) < 0) {
       if (errno == EINTR) continue;
       break;
@@ -196,9 +190,9 @@ void IoCopier::CopyIn(const std::string& path, int src) {
       eof = true;
       break;
     }
-    if (!WriteAll(fd, buf, static_cast<size_t>(n), stop_fd_)) break;
+    if (!WriteAll(fd.get(), buf, static_cast<size_t>(n), stop_fd_.get())) break;
   }
-  ::close(fd);
+  fd.Reset();  // EOF for the process before CloseIO
   if (eof && on_stdin_eof_) on_stdin_eof_();
 }
 

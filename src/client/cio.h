@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/unique_fd.h"
 
 namespace berth::client {
 
@@ -35,6 +36,7 @@ struct IoPaths {
 // A fresh directory `<root>/<random>/` holding the fifos `<id>-stdin`, `<id>-stdout` and
 // `<id>-stderr` (with a terminal, stderr is named but not made: a pty has one output). The
 // directory goes with the object unless Keep() was called (a detached task's stdio).
+// Thread-compatible: const accessors from any thread; Keep() and destruction by the owner only.
 class FifoSet {
  public:
   static Result<std::unique_ptr<FifoSet>> Create(const std::string& id, bool terminal,
@@ -61,6 +63,8 @@ void RemoveFifoDir(const IoPaths& paths, const std::filesystem::path& root = kDe
 // Copies the caller's input to the stdin fifo and the stdout/stderr fifos to the caller's
 // outputs, one thread per stream. Output ends when the process side closes its end (EOF); input
 // ends at EOF of `in`, after which the fifo is closed and `on_stdin_eof` runs (CloseIO).
+// Thread-safe: WaitOutput and Cancel may be called from any thread (one mutex; the copies run on
+// their own threads); the destructor belongs to the owner.
 class IoCopier {
  public:
   struct Streams {
@@ -83,7 +87,7 @@ class IoCopier {
   void CopyOut(const std::string& path, int dst);
   void CopyIn(const std::string& path, int src);
 
-  int stop_fd_ = -1;  // eventfd, readable once canceled
+  const UniqueFd stop_fd_;  // eventfd, readable once canceled
   std::string stdin_path_;
   std::function<void()> on_stdin_eof_;
   std::mutex mu_;

@@ -1,5 +1,7 @@
 #include "client/client.h"
 
+#include <mutex>
+#include <set>
 #include <utility>
 
 #include <google/protobuf/empty.pb.h>
@@ -10,6 +12,21 @@
 #include "client/stubs.h"
 
 namespace berth::client {
+
+// What the Clients made from one Connect share.
+struct Client::Connection {
+  Connection(std::string path, std::shared_ptr<grpc::Channel> chan)
+      : socket_path(std::move(path)), channel(std::move(chan)), stubs(channel) {}
+
+  const std::string socket_path;
+  const std::shared_ptr<grpc::Channel> channel;
+  const Stubs stubs;
+
+  std::mutex mu;
+  bool canceled = false;                  // guarded by mu
+  std::set<grpc::ClientContext*> calls;  // calls Cancel() ends; guarded by mu
+};
+
 namespace {
 
 Namespace FromProto(const namespacesv1::Namespace& ns) {
@@ -53,29 +70,40 @@ Result<std::unique_ptr<Client>> Client::Connect(std::string address, std::string
     }
     return Unavailable("cannot connect to berthd at {}: {}", path, reason);
   }
+  auto connection = std::make_shared<Connection>(std::move(path), std::move(channel));
   return std::unique_ptr<Client>(
-      new Client(std::move(path), std::move(namespace_name), options, std::move(channel)));
+      new Client(std::move(connection),
+                 CallOptions{std::move(namespace_name), "", options.timeout}));
 }
 
-Client::Client(std::string socket_path, std::string namespace_name, Options options,
-               std::shared_ptr<grpc::Channel> channel)
-    : socket_path_(std::move(socket_path)),
-      namespace_(std::move(namespace_name)),
-      options_(options),
-      channel_(std::move(channel)),
-      stubs_(std::make_unique<Stubs>(channel_)) {}
+Client::Client(std::shared_ptr<Connection> connection, CallOptions call)
+    : connection_(std::move(connection)), stubs_(&connection_->stubs), call_(std::move(call)) {}
 
-Client::~Client() = default;
+const std::string& Client::socket_path() const { return connection_->socket_path; }
+
+Client Client::With(CallOptions call) const { return Client(connection_, std::move(call)); }
+
+Client Client::WithLease(std::string lease_id) const {
+  CallOptions call = call_;
+  call.lease = std::move(lease_id);
+  return With(std::move(call));
+}
+
+Client Client::WithTimeout(std::chrono::milliseconds timeout) const {
+  CallOptions call = call_;
+  call.timeout = timeout;
+  return With(std::move(call));
+}
 
 void Client::Prepare(grpc::ClientContext* context, bool unary) const {
-  if (!namespace_.empty()) context->AddMetadata(kNamespaceHeader, namespace_);
-  if (!lease_.empty()) context->AddMetadata(kLeaseHeader, lease_);
-  if (unary && options_.timeout.count() > 0) {
-    context->set_deadline(std::chrono::system_clock::now() + options_.timeout);
+  if (!call_.namespace_name.empty()) context->AddMetadata(kNamespaceHeader, call_.namespace_name);
+  if (!call_.lease.empty()) context->AddMetadata(kLeaseHeader, call_.lease);
+  if (unary && call_.timeout.count() > 0) {
+    context->set_deadline(std::chrono::system_clock::now() + call_.timeout);
   }
 }
 
-Result<VersionInfo> Client::Version() {
+Result<VersionInfo> Client::Version() const {
   grpc::ClientContext context;
   Prepare(&context, true);
   versionv1::VersionResponse response;
@@ -84,7 +112,7 @@ Result<VersionInfo> Client::Version() {
   return VersionInfo{response.version(), response.revision()};
 }
 
-Result<std::string> Client::ServerUuid() {
+Result<std::string> Client::ServerUuid() const {
   grpc::ClientContext context;
   Prepare(&context, true);
   introspectionv1::ServerResponse response;
@@ -93,7 +121,7 @@ Result<std::string> Client::ServerUuid() {
   return response.uuid();
 }
 
-Result<std::vector<Plugin>> Client::Plugins(const std::vector<std::string>& filters) {
+Result<std::vector<Plugin>> Client::Plugins(const std::vector<std::string>& filters) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   introspectionv1::PluginsRequest request;
@@ -104,7 +132,7 @@ Result<std::vector<Plugin>> Client::Plugins(const std::vector<std::string>& filt
   return std::vector<Plugin>(response.plugins().begin(), response.plugins().end());
 }
 
-Result<std::vector<Namespace>> Client::ListNamespaces(const std::string& filter) {
+Result<std::vector<Namespace>> Client::ListNamespaces(const std::string& filter) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   namespacesv1::ListNamespacesRequest request;
@@ -118,7 +146,7 @@ Result<std::vector<Namespace>> Client::ListNamespaces(const std::string& filter)
   return out;
 }
 
-Result<Namespace> Client::GetNamespace(const std::string& name) {
+Result<Namespace> Client::GetNamespace(const std::string& name) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   namespacesv1::GetNamespaceRequest request;
@@ -129,7 +157,8 @@ Result<Namespace> Client::GetNamespace(const std::string& name) {
   return FromProto(response.namespace_());
 }
 
-Result<Namespace> Client::CreateNamespace(const std::string& name, const labels::Labels& labels) {
+Result<Namespace> Client::CreateNamespace(const std::string& name,
+                                          const labels::Labels& labels) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   namespacesv1::CreateNamespaceRequest request;
@@ -143,7 +172,7 @@ Result<Namespace> Client::CreateNamespace(const std::string& name, const labels:
 
 Result<Namespace> Client::UpdateNamespaceLabels(const std::string& name,
                                                 const labels::Labels& labels,
-                                                const std::vector<std::string>& paths) {
+                                                const std::vector<std::string>& paths) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   namespacesv1::UpdateNamespaceRequest request;
@@ -156,7 +185,7 @@ Result<Namespace> Client::UpdateNamespaceLabels(const std::string& name,
   return FromProto(response.namespace_());
 }
 
-Status Client::DeleteNamespace(const std::string& name) {
+Status Client::DeleteNamespace(const std::string& name) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   namespacesv1::DeleteNamespaceRequest request;
@@ -165,7 +194,7 @@ Status Client::DeleteNamespace(const std::string& name) {
   return FromGrpc(stubs_->namespaces->Delete(&context, request, &response));
 }
 
-Status Client::Publish(const std::string& topic, const google::protobuf::Any& event) {
+Status Client::Publish(const std::string& topic, const google::protobuf::Any& event) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   eventsv1::PublishRequest request;
@@ -175,22 +204,16 @@ Status Client::Publish(const std::string& topic, const google::protobuf::Any& ev
   return FromGrpc(stubs_->events->Publish(&context, request, &response));
 }
 
-Status Client::Subscribe(const std::vector<std::string>& filters, const EventCallback& callback) {
+Status Client::Subscribe(const std::vector<std::string>& filters,
+                         const EventCallback& callback) const {
   grpc::ClientContext context;
   Prepare(&context, false);
-  {
-    std::lock_guard lock(mu_);
-    if (canceled_) return Status::Ok();
-    streams_.insert(&context);
-  }
+  if (!RegisterLongCall(&context)) return Status::Ok();
   // Cancel() must not see the context once this returns.
   struct Unregister {
-    Client* client;
+    const Client* client;
     grpc::ClientContext* context;
-    ~Unregister() {
-      std::lock_guard lock(client->mu_);
-      client->streams_.erase(context);
-    }
+    ~Unregister() { client->UnregisterLongCall(context); }
   } unregister{this, &context};
 
   eventsv1::SubscribeRequest request;
@@ -212,28 +235,30 @@ Status Client::Subscribe(const std::vector<std::string>& filters, const EventCal
   grpc::Status status = reader->Finish();
   if (stopped) return Status::Ok();
   {
-    std::lock_guard lock(mu_);
-    if (canceled_ && status.error_code() == grpc::StatusCode::CANCELLED) return Status::Ok();
+    std::lock_guard lock(connection_->mu);
+    if (connection_->canceled && status.error_code() == grpc::StatusCode::CANCELLED) {
+      return Status::Ok();
+    }
   }
   return FromGrpc(status);
 }
 
-bool Client::RegisterLongCall(grpc::ClientContext* context) {
-  std::lock_guard lock(mu_);
-  if (canceled_) return false;
-  streams_.insert(context);
+bool Client::RegisterLongCall(grpc::ClientContext* context) const {
+  std::lock_guard lock(connection_->mu);
+  if (connection_->canceled) return false;
+  connection_->calls.insert(context);
   return true;
 }
 
-void Client::UnregisterLongCall(grpc::ClientContext* context) {
-  std::lock_guard lock(mu_);
-  streams_.erase(context);
+void Client::UnregisterLongCall(grpc::ClientContext* context) const {
+  std::lock_guard lock(connection_->mu);
+  connection_->calls.erase(context);
 }
 
-void Client::Cancel() {
-  std::lock_guard lock(mu_);
-  canceled_ = true;
-  for (grpc::ClientContext* context : streams_) context->TryCancel();
+void Client::Cancel() const {
+  std::lock_guard lock(connection_->mu);
+  connection_->canceled = true;
+  for (grpc::ClientContext* context : connection_->calls) context->TryCancel();
 }
 
 }  // namespace berth::client

@@ -30,10 +30,11 @@ Result<Container> NewContainer(Client& client, NewContainerOptions o) {
 
   // Everything made from here on is held by a lease until the container record holds it.
   BERTH_ASSIGN_OR_RETURN(TempLease lease, TempLease::Acquire(client));
-  auto mounts = client.PrepareSnapshot(o.snapshotter, o.id, image.chain_id);
+  Client& leased = lease.client();
+  auto mounts = leased.PrepareSnapshot(o.snapshotter, o.id, image.chain_id);
   if (!mounts.ok()) return mounts.status().Wrap(fmt::format("snapshot {:?}", o.id));
   auto remove_snapshot = [&] {
-    if (Status st = client.RemoveSnapshot(o.snapshotter, o.id); !st.ok()) {
+    if (Status st = leased.RemoveSnapshot(o.snapshotter, o.id); !st.ok()) {
       log::Warn("removing the snapshot", {{"key", o.id}, {"error", st.ToString()}});
     }
   };
@@ -69,7 +70,7 @@ Result<Container> NewContainer(Client& client, NewContainerOptions o) {
   c.spec = SpecAny(oci::ToJson(*spec).dump());
   c.snapshotter = o.snapshotter;
   c.snapshot_key = o.id;
-  auto created = client.CreateContainer(c);
+  auto created = leased.CreateContainer(c);
   if (!created.ok()) {
     remove_snapshot();
     return created.status();

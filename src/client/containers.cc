@@ -5,41 +5,22 @@
 #include "client/convert.h"
 #include "client/grpc_errors.h"
 #include "client/stubs.h"
+#include "common/container_proto.h"
 
 namespace berth::client {
 namespace {
 
-Container ContainerFromProto(const containersv1::Container& c) {
-  Container out;
-  out.id = c.id();
-  out.labels = LabelsOf(c.labels());
-  out.image = c.image();
-  out.runtime.name = c.runtime().name();
-  if (c.runtime().has_options()) out.runtime.options = c.runtime().options();
-  if (c.has_spec()) out.spec = c.spec();
-  out.snapshotter = c.snapshotter();
-  out.snapshot_key = c.snapshot_key();
+// A container as the daemon sends it, with its timestamps.
+Container ContainerFromReply(const containersv1::Container& c) {
+  Container out = ContainerFromProto(c);
   out.created_at = TimeOf(c.has_created_at(), c.created_at());
   out.updated_at = TimeOf(c.has_updated_at(), c.updated_at());
-  out.extensions.insert(c.extensions().begin(), c.extensions().end());
   return out;
-}
-
-void ContainerToProto(const Container& c, containersv1::Container* out) {
-  out->set_id(c.id);
-  SetLabels(c.labels, out->mutable_labels());
-  out->set_image(c.image);
-  out->mutable_runtime()->set_name(c.runtime.name);
-  if (c.runtime.options) *out->mutable_runtime()->mutable_options() = *c.runtime.options;
-  if (c.spec) *out->mutable_spec() = *c.spec;
-  out->set_snapshotter(c.snapshotter);
-  out->set_snapshot_key(c.snapshot_key);
-  out->mutable_extensions()->insert(c.extensions.begin(), c.extensions.end());
 }
 
 }  // namespace
 
-Result<Container> Client::GetContainer(const std::string& id) {
+Result<Container> Client::GetContainer(const std::string& id) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   containersv1::GetContainerRequest request;
@@ -47,12 +28,13 @@ Result<Container> Client::GetContainer(const std::string& id) {
   containersv1::GetContainerResponse response;
   grpc::Status status = stubs_->containers->Get(&context, request, &response);
   if (!status.ok()) return FromGrpc(status);
-  return ContainerFromProto(response.container());
+  return ContainerFromReply(response.container());
 }
 
 // ListStream, one container per message (as containerd's client, for lists larger than a
 // message), falling back to List on a daemon without it.
-Result<std::vector<Container>> Client::ListContainers(const std::vector<std::string>& filters) {
+Result<std::vector<Container>> Client::ListContainers(
+    const std::vector<std::string>& filters) const {
   containersv1::ListContainersRequest request;
   for (const auto& f : filters) request.add_filters(f);
   std::vector<Container> out;
@@ -61,7 +43,7 @@ Result<std::vector<Container>> Client::ListContainers(const std::vector<std::str
     Prepare(&context, true);
     auto reader = stubs_->containers->ListStream(&context, request);
     containersv1::ListContainerMessage message;
-    while (reader->Read(&message)) out.push_back(ContainerFromProto(message.container()));
+    while (reader->Read(&message)) out.push_back(ContainerFromReply(message.container()));
     grpc::Status status = reader->Finish();
     if (status.ok()) return out;
     if (status.error_code() != grpc::StatusCode::UNIMPLEMENTED) return FromGrpc(status);
@@ -72,11 +54,11 @@ Result<std::vector<Container>> Client::ListContainers(const std::vector<std::str
   containersv1::ListContainersResponse response;
   grpc::Status status = stubs_->containers->List(&context, request, &response);
   if (!status.ok()) return FromGrpc(status);
-  for (const auto& c : response.containers()) out.push_back(ContainerFromProto(c));
+  for (const auto& c : response.containers()) out.push_back(ContainerFromReply(c));
   return out;
 }
 
-Result<Container> Client::CreateContainer(const Container& container) {
+Result<Container> Client::CreateContainer(const Container& container) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   containersv1::CreateContainerRequest request;
@@ -84,11 +66,11 @@ Result<Container> Client::CreateContainer(const Container& container) {
   containersv1::CreateContainerResponse response;
   grpc::Status status = stubs_->containers->Create(&context, request, &response);
   if (!status.ok()) return FromGrpc(status);
-  return ContainerFromProto(response.container());
+  return ContainerFromReply(response.container());
 }
 
 Result<Container> Client::UpdateContainer(const Container& container,
-                                          const std::vector<std::string>& paths) {
+                                          const std::vector<std::string>& paths) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   containersv1::UpdateContainerRequest request;
@@ -97,10 +79,10 @@ Result<Container> Client::UpdateContainer(const Container& container,
   containersv1::UpdateContainerResponse response;
   grpc::Status status = stubs_->containers->Update(&context, request, &response);
   if (!status.ok()) return FromGrpc(status);
-  return ContainerFromProto(response.container());
+  return ContainerFromReply(response.container());
 }
 
-Status Client::DeleteContainer(const std::string& id) {
+Status Client::DeleteContainer(const std::string& id) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   containersv1::DeleteContainerRequest request;

@@ -1,7 +1,5 @@
 // Client: the content service (containerd's content proxy: info, list, labels, delete, read,
 // and the Write stream's stat/write/commit protocol, resuming an open ingest).
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <istream>
 #include <memory>
@@ -14,6 +12,7 @@
 #include "client/convert.h"
 #include "client/grpc_errors.h"
 #include "client/stubs.h"
+#include "common/digest.h"
 
 namespace berth::client {
 namespace {
@@ -32,43 +31,6 @@ IngestStatus StatusFromProto(const contentv1::Status& st) {
                       TimeOf(st.has_updated_at(), st.updated_at())};
 }
 
-// Hashes the bytes of an ingest's prefix, to check them against the digest the daemon
-// reports for what it holds.
-class PrefixHasher {
- public:
-  // nullptr-backed (Valid() false) for digests whose algorithm OpenSSL does not know.
-  explicit PrefixHasher(const std::string& digest) {
-    auto colon = digest.find(':');
-    if (colon == std::string::npos) return;
-    algorithm_ = digest.substr(0, colon);
-    const EVP_MD* md = EVP_get_digestbyname(algorithm_.c_str());
-    if (md == nullptr) return;
-    ctx_.reset(EVP_MD_CTX_new());
-    if (ctx_ != nullptr && EVP_DigestInit_ex(ctx_.get(), md, nullptr) != 1) ctx_.reset();
-  }
-  bool Valid() const { return ctx_ != nullptr; }
-  void Update(const char* data, size_t size) { EVP_DigestUpdate(ctx_.get(), data, size); }
-  std::string Finish() {
-    unsigned char out[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(ctx_.get(), out, &len);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string digest = algorithm_ + ":";
-    for (unsigned int i = 0; i < len; ++i) {
-      digest += kHex[out[i] >> 4];
-      digest += kHex[out[i] & 0xF];
-    }
-    return digest;
-  }
-
- private:
-  struct CtxFree {
-    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-  };
-  std::string algorithm_;
-  std::unique_ptr<EVP_MD_CTX, CtxFree> ctx_;
-};
-
 // Reads up to `want` bytes; fewer only at the end of the input.
 Result<size_t> ReadSome(std::istream& in, char* buf, size_t want) {
   in.read(buf, static_cast<std::streamsize>(want));
@@ -80,21 +42,21 @@ Result<size_t> ReadSome(std::istream& in, char* buf, size_t want) {
 // checked), Ok(false) if they differ or the input is shorter.
 Result<bool> SkipPrefix(std::istream& in, int64_t offset, const std::string& digest,
                         std::vector<char>& buf) {
-  PrefixHasher hasher(digest);
+  auto hasher = Hasher::ForDigest(digest);  // the daemon's digest for what it holds
   int64_t left = offset;
   while (left > 0) {
     size_t want = static_cast<size_t>(std::min<int64_t>(left, static_cast<int64_t>(buf.size())));
     BERTH_ASSIGN_OR_RETURN(size_t n, ReadSome(in, buf.data(), want));
     if (n == 0) return false;
-    if (hasher.Valid()) hasher.Update(buf.data(), n);
+    if (hasher.ok()) hasher->Update(buf.data(), n);
     left -= static_cast<int64_t>(n);
   }
-  return !hasher.Valid() || hasher.Finish() == digest;
+  return !hasher.ok() || hasher->Finish().String() == digest;
 }
 
 }  // namespace
 
-Result<ContentInfo> Client::GetContentInfo(const std::string& digest) {
+Result<ContentInfo> Client::GetContentInfo(const std::string& digest) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   contentv1::InfoRequest request;
@@ -105,7 +67,8 @@ Result<ContentInfo> Client::GetContentInfo(const std::string& digest) {
   return InfoFromProto(response.info());
 }
 
-Result<std::vector<ContentInfo>> Client::ListContent(const std::vector<std::string>& filters) {
+Result<std::vector<ContentInfo>> Client::ListContent(
+    const std::vector<std::string>& filters) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   contentv1::ListContentRequest request;
@@ -123,7 +86,7 @@ Result<std::vector<ContentInfo>> Client::ListContent(const std::vector<std::stri
 
 Result<ContentInfo> Client::UpdateContentLabels(const std::string& digest,
                                                 const labels::Labels& labels,
-                                                const std::vector<std::string>& paths) {
+                                                const std::vector<std::string>& paths) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   contentv1::UpdateRequest request;
@@ -136,7 +99,7 @@ Result<ContentInfo> Client::UpdateContentLabels(const std::string& digest,
   return InfoFromProto(response.info());
 }
 
-Status Client::DeleteContent(const std::string& digest) {
+Status Client::DeleteContent(const std::string& digest) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   contentv1::DeleteContentRequest request;
@@ -146,7 +109,7 @@ Status Client::DeleteContent(const std::string& digest) {
 }
 
 Status Client::ReadContent(const std::string& digest, const ReadCallback& callback,
-                           int64_t offset, int64_t size) {
+                           int64_t offset, int64_t size) const {
   grpc::ClientContext context;
   Prepare(&context, false);  // a large blob may take long
   contentv1::ReadContentRequest request;
@@ -171,7 +134,7 @@ Status Client::ReadContent(const std::string& digest, const ReadCallback& callba
 }
 
 Status Client::ReadContent(const std::string& digest, std::ostream& out, int64_t offset,
-                           int64_t size) {
+                           int64_t size) const {
   return ReadContent(
       digest,
       [&out](std::string_view data) {
@@ -181,7 +144,7 @@ Status Client::ReadContent(const std::string& digest, std::ostream& out, int64_t
       offset, size);
 }
 
-Result<std::string> Client::ReadContentBlob(const std::string& digest, int64_t limit) {
+Result<std::string> Client::ReadContentBlob(const std::string& digest, int64_t limit) const {
   std::string blob;
   BERTH_RETURN_IF_ERROR(ReadContent(digest, [&](std::string_view data) {
     if (static_cast<int64_t>(blob.size() + data.size()) > limit) {
@@ -195,7 +158,7 @@ Result<std::string> Client::ReadContentBlob(const std::string& digest, int64_t l
 }
 
 Result<ContentWriteResult> Client::WriteContent(std::istream& in,
-                                                const ContentWriteRequest& request) {
+                                                const ContentWriteRequest& request) const {
   if (request.ref.empty()) return InvalidArgument("a content write needs a ref");
   grpc::ClientContext context;
   Prepare(&context, false);
@@ -310,7 +273,7 @@ Result<ContentWriteResult> Client::WriteContent(std::istream& in,
   return result;
 }
 
-Result<IngestStatus> Client::GetIngestStatus(const std::string& ref) {
+Result<IngestStatus> Client::GetIngestStatus(const std::string& ref) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   contentv1::StatusRequest request;
@@ -322,7 +285,7 @@ Result<IngestStatus> Client::GetIngestStatus(const std::string& ref) {
 }
 
 Result<std::vector<IngestStatus>> Client::ListIngestStatuses(
-    const std::vector<std::string>& filters) {
+    const std::vector<std::string>& filters) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   contentv1::ListStatusesRequest request;
@@ -335,7 +298,7 @@ Result<std::vector<IngestStatus>> Client::ListIngestStatuses(
   return out;
 }
 
-Status Client::AbortIngest(const std::string& ref) {
+Status Client::AbortIngest(const std::string& ref) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   contentv1::AbortRequest request;

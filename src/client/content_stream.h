@@ -50,6 +50,7 @@ class ContentWriter {
 bool IsRefLocked(const Status& status);
 
 // A blob's bytes, read in order into the caller's buffers (one Read stream under the hood).
+// Not thread-safe: one thread reads it at a time.
 class ContentReader {
  public:
   static Result<std::unique_ptr<ContentReader>> Open(Client& client, const std::string& digest,

@@ -7,7 +7,8 @@
 
 namespace berth::client {
 
-Result<Descriptor> Client::ApplyDiff(const Descriptor& layer, const std::vector<Mount>& mounts) {
+Result<Descriptor> Client::ApplyDiff(const Descriptor& layer,
+                                     const std::vector<Mount>& mounts) const {
   grpc::ClientContext context;
   Prepare(&context, false);  // a large layer takes longer than a unary deadline
   diffv1::ApplyRequest request;
@@ -22,7 +23,7 @@ Result<Descriptor> Client::ApplyDiff(const Descriptor& layer, const std::vector<
 Result<Descriptor> Client::CompareDiff(const std::vector<Mount>& lower,
                                        const std::vector<Mount>& upper,
                                        const std::string& media_type, const std::string& ref,
-                                       const labels::Labels& labels) {
+                                       const labels::Labels& labels) const {
   grpc::ClientContext context;
   Prepare(&context, false);
   diffv1::DiffRequest request;

@@ -1,14 +1,13 @@
 // ExportImages: containerd 1.6's images/archive.Export onto libarchive.
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "client/image_archive.h"
+#include "client/image_export.h"
 #include "client/image_names.h"
 #include "client/tar_archive.h"
+#include "common/digest.h"
 
 namespace berth::client {
 namespace {
@@ -16,8 +15,6 @@ namespace {
 using images::BlobDescriptor;
 using json = nlohmann::ordered_json;
 
-inline constexpr const char* kImageNameAnnotation = "io.containerd.image.name";
-inline constexpr const char* kRefNameAnnotation = "org.opencontainers.image.ref.name";
 inline constexpr int64_t kJsonLimit = 20 << 20;
 
 // "blobs/<alg>/<hex>"; InvalidArgument for a digest without an algorithm.
@@ -29,35 +26,6 @@ Result<std::string> BlobPath(const std::string& digest) {
   }
   return "blobs/" + digest.substr(0, colon) + "/" + digest.substr(colon + 1);
 }
-
-// Hashes a blob while it is copied, to check it against its digest (as containerd's
-// blobRecord does).
-class Digester {
- public:
-  explicit Digester(const std::string& digest) : algorithm_(digest.substr(0, digest.find(':'))) {
-    const EVP_MD* md = EVP_get_digestbyname(algorithm_.c_str());
-    if (md == nullptr) return;
-    ctx_.reset(EVP_MD_CTX_new());
-    if (ctx_ != nullptr && EVP_DigestInit_ex(ctx_.get(), md, nullptr) != 1) ctx_.reset();
-  }
-  bool valid() const { return ctx_ != nullptr; }
-  void Update(std::string_view data) { EVP_DigestUpdate(ctx_.get(), data.data(), data.size()); }
-  std::string Finish() {
-    unsigned char out[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(ctx_.get(), out, &len);
-    std::string digest = algorithm_ + ":";
-    for (unsigned int i = 0; i < len; ++i) digest += fmt::format("{:02x}", out[i]);
-    return digest;
-  }
-
- private:
-  struct CtxFree {
-    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-  };
-  std::string algorithm_;
-  std::unique_ptr<EVP_MD_CTX, CtxFree> ctx_;
-};
 
 json DescriptorJson(const Descriptor& d) {
   json out = {{"mediaType", d.media_type}, {"digest", d.digest}, {"size", d.size}};
@@ -112,7 +80,7 @@ class Exporter {
   };
 
   Status AddImage(const Descriptor& target) {
-    const BlobDescriptor desc{target.media_type, target.digest, target.size, std::nullopt};
+    const BlobDescriptor& desc = target;
     auto name_it = target.annotations.find(kImageNameAnnotation);
     const std::string name = name_it == target.annotations.end() ? "" : name_it->second;
     if (images::IsManifestType(desc.media_type)) {
@@ -257,7 +225,7 @@ class Exporter {
 
   Status CopyBlob(TarWriter& tar, const std::string& path, const BlobDescriptor& desc) {
     BERTH_RETURN_IF_ERROR(tar.BeginFile(path, 0444, desc.size));
-    Digester digester(desc.digest);
+    auto digester = Hasher::ForDigest(desc.digest);  // checked as copied, as containerd's blobRecord
     int64_t copied = 0;
     Status st = client_.ReadContent(desc.digest, [&](std::string_view data) -> Status {
       if (copied + static_cast<int64_t>(data.size()) > desc.size) {
@@ -265,7 +233,7 @@ class Exporter {
                                   desc.size);
       }
       copied += static_cast<int64_t>(data.size());
-      if (digester.valid()) digester.Update(data);
+      if (digester.ok()) digester->Update(data);
       return tar.Write(data);
     });
     if (!st.ok()) return st.Wrap(fmt::format("failed to copy {} to the archive", desc.digest));
@@ -273,8 +241,8 @@ class Exporter {
       return FailedPrecondition("unexpected copy size for {}: {} bytes, want {}", desc.digest,
                                 copied, desc.size);
     }
-    if (digester.valid()) {
-      if (std::string got = digester.Finish(); got != desc.digest) {
+    if (digester.ok()) {
+      if (std::string got = digester->Finish().String(); got != desc.digest) {
         return FailedPrecondition("unexpected digest {} copied for {}", got, desc.digest);
       }
     }

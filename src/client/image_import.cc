@@ -8,10 +8,11 @@
 #include <sstream>
 
 #include "images/gc_labels.h"
-#include "client/image_archive.h"
+#include "client/image_import.h"
 #include "client/image_names.h"
 #include "client/tar_archive.h"
 #include "client/temp_lease.h"
+#include "client/unpack.h"
 #include "common/timeutil.h"
 #include "images/rootfs.h"
 
@@ -21,8 +22,6 @@ namespace {
 using images::BlobDescriptor;
 using json = nlohmann::ordered_json;
 
-inline constexpr const char* kImageNameAnnotation = "io.containerd.image.name";
-inline constexpr const char* kRefNameAnnotation = "org.opencontainers.image.ref.name";
 inline constexpr const char* kDockerLayer = "application/vnd.docker.image.rootfs.diff.tar";
 inline constexpr const char* kDockerLayerGzip = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 inline constexpr int64_t kJsonLimit = 20 << 20;
@@ -86,7 +85,6 @@ class Importer {
   Importer(Client& client, const ImportOptions& options) : client_(client), options_(options) {}
 
   Result<std::vector<Image>> Run(std::istream& in) {
-    BERTH_ASSIGN_OR_RETURN(TempLease lease, TempLease::Acquire(client_));
     BERTH_RETURN_IF_ERROR(ReadArchive(in));
     BERTH_ASSIGN_OR_RETURN(Descriptor index, IndexOfArchive());
     BERTH_ASSIGN_OR_RETURN(std::vector<Image> wanted, Walk(index));
@@ -205,11 +203,11 @@ class Importer {
     std::istream stream(&buf);
     auto written = client_.WriteContent(stream, request);
     if (!buf.error().empty()) {
-      (void)client_.AbortIngest(request.ref);
+      client_.AbortIngest(request.ref).IgnoreError();
       return InvalidArgument("failed to ingest {:?}: {}", name, buf.error());
     }
     if (!written.ok()) {
-      (void)client_.AbortIngest(request.ref);
+      client_.AbortIngest(request.ref).IgnoreError();
       const Status& st = written.status();
       if (st.Is(Errc::kFailedPrecondition) || st.Is(Errc::kInvalidArgument)) {
         // The daemon's words are about the ingest (a commit refused, or a "resume" from the
@@ -372,7 +370,7 @@ class Importer {
     std::vector<Image> out;
     if (!options_.index_name.empty()) {
       out.push_back(Image{options_.index_name, {}, index, {}, {}});
-      if (options_.unpack && UnpackWanted({index.media_type, index.digest, index.size, std::nullopt})) {
+      if (options_.unpack && UnpackWanted(index)) {
         unpack_.insert(options_.index_name);
       }
     }
@@ -399,7 +397,7 @@ class Importer {
       }
       // Every image is created, whatever its platform (as containerd's import): the
       // platform decides only what is walked (below) and unpacked.
-      BlobDescriptor target{desc.media_type, desc.digest, desc.size, std::nullopt};
+      BlobDescriptor target = desc;
       if (auto p = m.find("platform"); p != m.end() && p->is_object()) {
         target.platform = images::Platform{StringField(*p, "os"), StringField(*p, "architecture"),
                                            StringField(*p, "variant")};
@@ -420,8 +418,7 @@ class Importer {
         out.push_back(Image{std::move(n), {}, desc, {}, {}});
       }
     }
-    const BlobDescriptor top{index.media_type, index.digest, index.size, std::nullopt};
-    BERTH_ASSIGN_OR_RETURN(size_t children, LabelTree(top, blob));
+    BERTH_ASSIGN_OR_RETURN(size_t children, LabelTree(index, blob));
     if (children == 0) {
       return NotFound(
           "no image in the archive for platform {}",
@@ -482,7 +479,8 @@ class Importer {
 
 Result<std::vector<Image>> ImportImages(Client& client, std::istream& in,
                                         const ImportOptions& options) {
-  return Importer(client, options).Run(in);
+  BERTH_ASSIGN_OR_RETURN(TempLease lease, TempLease::Acquire(client));
+  return Importer(lease.client(), options).Run(in);
 }
 
 }  // namespace berth::client

@@ -10,6 +10,11 @@
 
 namespace berth::client {
 
+// The annotations an archive's index.json names an image by: the full name
+// (images.AnnotationImageName) and the OCI ref name (ocispec.AnnotationRefName).
+inline constexpr const char* kImageNameAnnotation = "io.containerd.image.name";
+inline constexpr const char* kRefNameAnnotation = "org.opencontainers.image.ref.name";
+
 // docker's ParseDockerRef: "busybox" -> "docker.io/library/busybox:latest", a tag added when
 // there is neither tag nor digest, the tag dropped when there is a digest. InvalidArgument
 // naming the reference when it is malformed (upper case, bad tag or digest, empty).

@@ -11,8 +11,7 @@ Result<ImageParts> LoadImage(Client& client, const std::string& ref, const image
     return image.status();
   }
   images::FetchBlob fetch = [&client](const images::BlobDescriptor& d) { return client.ReadContentBlob(d.digest); };
-  images::BlobDescriptor target{image->target.media_type, image->target.digest, image->target.size, {}};
-  auto manifest = images::ResolveManifest(target, platform, fetch);
+  auto manifest = images::ResolveManifest(image->target, platform, fetch);
   if (!manifest.ok()) {
     return manifest.status().Wrap(fmt::format("image {} for platform {}", ref, images::FormatPlatform(platform)));
   }

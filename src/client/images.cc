@@ -23,7 +23,7 @@ void ImageToProto(const Image& image, imagesv1::Image* out) {
 
 }  // namespace
 
-Result<Image> Client::GetImage(const std::string& name) {
+Result<Image> Client::GetImage(const std::string& name) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   imagesv1::GetImageRequest request;
@@ -34,7 +34,7 @@ Result<Image> Client::GetImage(const std::string& name) {
   return ImageFromProto(response.image());
 }
 
-Result<std::vector<Image>> Client::ListImages(const std::vector<std::string>& filters) {
+Result<std::vector<Image>> Client::ListImages(const std::vector<std::string>& filters) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   imagesv1::ListImagesRequest request;
@@ -48,7 +48,7 @@ Result<std::vector<Image>> Client::ListImages(const std::vector<std::string>& fi
   return out;
 }
 
-Result<Image> Client::CreateImage(const Image& image) {
+Result<Image> Client::CreateImage(const Image& image) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   imagesv1::CreateImageRequest request;
@@ -59,7 +59,7 @@ Result<Image> Client::CreateImage(const Image& image) {
   return ImageFromProto(response.image());
 }
 
-Result<Image> Client::UpdateImage(const Image& image, const std::vector<std::string>& paths) {
+Result<Image> Client::UpdateImage(const Image& image, const std::vector<std::string>& paths) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   imagesv1::UpdateImageRequest request;
@@ -71,7 +71,7 @@ Result<Image> Client::UpdateImage(const Image& image, const std::vector<std::str
   return ImageFromProto(response.image());
 }
 
-Status Client::DeleteImage(const std::string& name, bool sync) {
+Status Client::DeleteImage(const std::string& name, bool sync) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   imagesv1::DeleteImageRequest request;

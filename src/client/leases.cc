@@ -21,7 +21,7 @@ void ResourceToProto(const LeaseResource& resource, leasesv1::Resource* out) {
 
 }  // namespace
 
-Result<Lease> Client::CreateLease(const std::string& id, const labels::Labels& labels) {
+Result<Lease> Client::CreateLease(const std::string& id, const labels::Labels& labels) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   leasesv1::CreateRequest request;
@@ -33,7 +33,7 @@ Result<Lease> Client::CreateLease(const std::string& id, const labels::Labels& l
   return LeaseFromProto(response.lease());
 }
 
-Result<std::vector<Lease>> Client::ListLeases(const std::vector<std::string>& filters) {
+Result<std::vector<Lease>> Client::ListLeases(const std::vector<std::string>& filters) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   leasesv1::ListRequest request;
@@ -47,7 +47,7 @@ Result<std::vector<Lease>> Client::ListLeases(const std::vector<std::string>& fi
   return out;
 }
 
-Status Client::DeleteLease(const std::string& id, bool sync) {
+Status Client::DeleteLease(const std::string& id, bool sync) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   leasesv1::DeleteRequest request;
@@ -57,7 +57,7 @@ Status Client::DeleteLease(const std::string& id, bool sync) {
   return FromGrpc(stubs_->leases->Delete(&context, request, &response));
 }
 
-Status Client::AddLeaseResource(const std::string& lease_id, const LeaseResource& resource) {
+Status Client::AddLeaseResource(const std::string& lease_id, const LeaseResource& resource) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   leasesv1::AddResourceRequest request;
@@ -67,7 +67,8 @@ Status Client::AddLeaseResource(const std::string& lease_id, const LeaseResource
   return FromGrpc(stubs_->leases->AddResource(&context, request, &response));
 }
 
-Status Client::DeleteLeaseResource(const std::string& lease_id, const LeaseResource& resource) {
+Status Client::DeleteLeaseResource(const std::string& lease_id,
+                                   const LeaseResource& resource) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   leasesv1::DeleteResourceRequest request;
@@ -77,7 +78,7 @@ Status Client::DeleteLeaseResource(const std::string& lease_id, const LeaseResou
   return FromGrpc(stubs_->leases->DeleteResource(&context, request, &response));
 }
 
-Result<std::vector<LeaseResource>> Client::ListLeaseResources(const std::string& lease_id) {
+Result<std::vector<LeaseResource>> Client::ListLeaseResources(const std::string& lease_id) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   leasesv1::ListResourcesRequest request;

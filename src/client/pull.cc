@@ -2,7 +2,6 @@
 // resumable ingests, create the image, unpack.
 #include "client/pull.h"
 
-#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -11,6 +10,7 @@
 
 #include "client/content_stream.h"
 #include "client/temp_lease.h"
+#include "client/worker_pool.h"
 #include "common/logging.h"
 #include "images/distribution_source.h"
 #include "images/gc_labels.h"
@@ -21,24 +21,21 @@ namespace {
 
 using images::BlobDescriptor;
 
-remotes::Descriptor ToRemote(const BlobDescriptor& d) { return {d.media_type, d.digest, d.size}; }
-
 class Puller {
  public:
   Puller(Client& client, remotes::Registry& registry, const remotes::Reference& ref, const PullOptions& options)
       : client_(client), registry_(registry), ref_(ref), options_(options) {}
 
   Result<PullResult> Run() {
-    BERTH_ASSIGN_OR_RETURN(remotes::Descriptor root, registry_.Resolve(ref_));
-    BlobDescriptor target{root.media_type, root.digest, root.size, std::nullopt};
-    BERTH_RETURN_IF_ERROR(Walk(target, 0));
+    BERTH_ASSIGN_OR_RETURN(Descriptor root, registry_.Resolve(ref_));
+    BERTH_RETURN_IF_ERROR(Walk(root, 0));
     if (leaves_.empty()) {
       return NotFound("{}: no manifest matches platform {}", ref_.String(), images::FormatPlatform(options_.platform));
     }
     Image image;
     image.name = options_.name.empty() ? ref_.String() : options_.name;
     image.labels = options_.labels;
-    image.target = Descriptor{root.media_type, root.digest, root.size, {}};
+    image.target = root;
 
     // Layers are unpacked as they arrive (as containerd's unpacker does): layer i is applied
     // once it is committed and layer i-1 is applied, while later ones still download.
@@ -186,7 +183,7 @@ class Puller {
       TransferProgress p{IngestRef(desc.media_type, desc.digest), desc.media_type, desc.digest, desc.size, 0, 0,
                          TransferState::kRunning};
       Report(p);
-      BERTH_ASSIGN_OR_RETURN(blob, registry_.FetchManifest(ref_.path, ToRemote(desc)));
+      BERTH_ASSIGN_OR_RETURN(blob, registry_.FetchManifest(ref_.path, desc));
       fetched_ += static_cast<int64_t>(blob.size());
       p.offset = static_cast<int64_t>(blob.size());
       p.state = TransferState::kDone;
@@ -241,7 +238,7 @@ class Puller {
     constexpr size_t kWriteSize = 1 << 20;
     std::string pending;
     pending.reserve(kWriteSize);
-    Status fetched = registry_.FetchBlob(ref_.path, ToRemote(desc), w.offset(), [&](std::string_view data) -> Status {
+    Status fetched = registry_.FetchBlob(ref_.path, desc, w.offset(), [&](std::string_view data) -> Status {
       if (failed_.load()) return Status(Errc::kCanceled, "another download failed");
       fetched_ += static_cast<int64_t>(data.size());
       pending.append(data);
@@ -271,7 +268,7 @@ class Puller {
       if (committed.status().Is(Errc::kFailedPrecondition) || committed.status().Is(Errc::kInvalidArgument)) {
         // Wrong bytes: a resume would keep them; start over next time.
         writer->reset();
-        (void)client_.AbortIngest(p.ref);
+        client_.AbortIngest(p.ref).IgnoreError();
       }
       return committed.status().Wrap(fmt::format("failed to commit {}", desc.digest));
     }
@@ -286,29 +283,9 @@ class Puller {
     for (const auto& d : leaves_) {
       Report({IngestRef(d.media_type, d.digest), d.media_type, d.digest, d.size, 0, 0, TransferState::kWaiting});
     }
-    std::atomic<size_t> next{0};
-    std::mutex mu;
-    Status first_error;
-    auto worker = [&] {
-      for (;;) {
-        size_t i = next.fetch_add(1);
-        if (i >= leaves_.size() || failed_.load()) return;
-        Status st = FetchLeaf(leaves_[i]);
-        if (!st.ok()) {
-          {
-            std::lock_guard lock(mu);
-            if (first_error.ok() || first_error.Is(Errc::kCanceled)) first_error = st;
-          }
-          Fail();
-        }
-      }
-    };
-    size_t n = std::clamp<size_t>(static_cast<size_t>(std::max(options_.max_concurrent_downloads, 1)), 1, leaves_.size());
-    std::vector<std::thread> threads;
-    for (size_t i = 1; i < n; ++i) threads.emplace_back(worker);
-    worker();
-    for (auto& t : threads) t.join();
-    return first_error;
+    return RunBounded(
+        leaves_.size(), options_.max_concurrent_downloads, [this](size_t i) { return FetchLeaf(leaves_[i]); },
+        [this] { return Stopped(); }, [this] { Fail(); });
   }
 
   Client& client_;
@@ -334,7 +311,7 @@ Result<PullResult> Pull(Client& client, const std::string& ref_text, const PullO
   BERTH_ASSIGN_OR_RETURN(auto registry, remotes::Registry::Open(ref.domain, options.registry));
   BERTH_ASSIGN_OR_RETURN(TempLease lease, TempLease::Acquire(client));
   log::Debug("pulling", {{"namespace", client.namespace_name()}, {"ref", ref.String()}});
-  Puller puller(client, *registry, ref, options);
+  Puller puller(lease.client(), *registry, ref, options);
   return puller.Run();
 }
 

@@ -50,6 +50,8 @@ struct PullResult {
 // platform, the registry's errors as remotes::Registry reports them, kFailedPrecondition when
 // a blob's digest does not match (its ingest is then dropped) and for a Docker schema 1 image
 // (not supported).
+// Thread-safety: downloads (and the unpack) run on threads of its own that share `client`;
+// `progress` and `unpack_progress` are called from those threads, one call at a time.
 Result<PullResult> Pull(Client& client, const std::string& ref, const PullOptions& options);
 
 }  // namespace berth::client

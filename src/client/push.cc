@@ -2,14 +2,13 @@
 // then the manifests bottom-up, the root under the tag.
 #include "client/push.h"
 
-#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <set>
-#include <thread>
 
 #include "client/content_stream.h"
 #include "client/pull.h"
+#include "client/worker_pool.h"
 #include "common/logging.h"
 #include "images/distribution_source.h"
 #include "remotes/reference.h"
@@ -19,15 +18,13 @@ namespace {
 
 using images::BlobDescriptor;
 
-remotes::Descriptor ToRemote(const BlobDescriptor& d) { return {d.media_type, d.digest, d.size}; }
-
 class Pusher {
  public:
   Pusher(Client& client, remotes::Registry& registry, const remotes::Reference& ref, const PushOptions& options)
       : client_(client), registry_(registry), ref_(ref), options_(options) {}
 
   Result<PushResult> Run(const Image& image) {
-    BlobDescriptor root{image.target.media_type, image.target.digest, image.target.size, std::nullopt};
+    const BlobDescriptor& root = image.target;
     BERTH_RETURN_IF_ERROR(Walk(root, 0));
     BERTH_RETURN_IF_ERROR(PushLeaves());
     // Manifests were collected parents first; push children first.
@@ -141,7 +138,7 @@ class Pusher {
       }
       return n;
     };
-    Status st = registry_.PushBlob(ref_.path, ToRemote(desc), source, options_.chunk_size);
+    Status st = registry_.PushBlob(ref_.path, desc, source, options_.chunk_size);
     if (!st.ok()) {
       p.state = TransferState::kFailed;
       Report(p);
@@ -157,28 +154,9 @@ class Pusher {
     for (const auto& d : leaves_) {
       Report({IngestRef(d.media_type, d.digest), d.media_type, d.digest, d.size, 0, 0, TransferState::kWaiting});
     }
-    if (leaves_.empty()) return Status::Ok();
-    std::atomic<size_t> next{0};
-    std::mutex mu;
-    Status first_error;
-    auto worker = [&] {
-      for (;;) {
-        size_t i = next.fetch_add(1);
-        if (i >= leaves_.size() || failed_.load()) return;
-        Status st = PushLeaf(leaves_[i]);
-        if (!st.ok()) {
-          std::lock_guard lock(mu);
-          if (first_error.ok() || first_error.Is(Errc::kCanceled)) first_error = st;
-          failed_ = true;
-        }
-      }
-    };
-    size_t n = std::clamp<size_t>(static_cast<size_t>(std::max(options_.max_concurrent_uploads, 1)), 1, leaves_.size());
-    std::vector<std::thread> threads;
-    for (size_t i = 1; i < n; ++i) threads.emplace_back(worker);
-    worker();
-    for (auto& t : threads) t.join();
-    return first_error;
+    return RunBounded(
+        leaves_.size(), options_.max_concurrent_uploads, [this](size_t i) { return PushLeaf(leaves_[i]); },
+        [this] { return failed_.load(); }, [this] { failed_ = true; });
   }
 
   Client& client_;

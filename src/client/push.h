@@ -33,6 +33,8 @@ struct PushResult {
 
 // Pushes the image named `local` (in the client's namespace) as `remote`. kNotFound when the
 // image or one of its blobs is missing from the store.
+// Thread-safety: uploads run on threads of its own that share `client`; `progress` is called
+// from those threads, one call at a time.
 Result<PushResult> Push(Client& client, const std::string& remote, const std::string& local,
                         const PushOptions& options);
 

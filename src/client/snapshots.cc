@@ -24,7 +24,7 @@ SnapshotInfo SnapshotInfoFromProto(const snapshotsv1::Info& info) {
 Result<std::vector<Mount>> Client::PrepareSnapshot(const std::string& snapshotter,
                                                    const std::string& key,
                                                    const std::string& parent,
-                                                   const labels::Labels& labels) {
+                                                   const labels::Labels& labels) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   snapshotsv1::PrepareSnapshotRequest request;
@@ -40,7 +40,7 @@ Result<std::vector<Mount>> Client::PrepareSnapshot(const std::string& snapshotte
 
 Result<std::vector<Mount>> Client::ViewSnapshot(const std::string& snapshotter,
                                                 const std::string& key, const std::string& parent,
-                                                const labels::Labels& labels) {
+                                                const labels::Labels& labels) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   snapshotsv1::ViewSnapshotRequest request;
@@ -55,7 +55,7 @@ Result<std::vector<Mount>> Client::ViewSnapshot(const std::string& snapshotter,
 }
 
 Result<std::vector<Mount>> Client::SnapshotMounts(const std::string& snapshotter,
-                                                  const std::string& key) {
+                                                  const std::string& key) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   snapshotsv1::MountsRequest request;
@@ -68,7 +68,7 @@ Result<std::vector<Mount>> Client::SnapshotMounts(const std::string& snapshotter
 }
 
 Status Client::CommitSnapshot(const std::string& snapshotter, const std::string& name,
-                              const std::string& key, const labels::Labels& labels) {
+                              const std::string& key, const labels::Labels& labels) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   snapshotsv1::CommitSnapshotRequest request;
@@ -80,7 +80,7 @@ Status Client::CommitSnapshot(const std::string& snapshotter, const std::string&
   return FromGrpc(stubs_->snapshots->Commit(&context, request, &response));
 }
 
-Status Client::RemoveSnapshot(const std::string& snapshotter, const std::string& key) {
+Status Client::RemoveSnapshot(const std::string& snapshotter, const std::string& key) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   snapshotsv1::RemoveSnapshotRequest request;
@@ -90,7 +90,8 @@ Status Client::RemoveSnapshot(const std::string& snapshotter, const std::string&
   return FromGrpc(stubs_->snapshots->Remove(&context, request, &response));
 }
 
-Result<SnapshotInfo> Client::StatSnapshot(const std::string& snapshotter, const std::string& key) {
+Result<SnapshotInfo> Client::StatSnapshot(const std::string& snapshotter,
+                                          const std::string& key) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   snapshotsv1::StatSnapshotRequest request;
@@ -105,7 +106,7 @@ Result<SnapshotInfo> Client::StatSnapshot(const std::string& snapshotter, const 
 Result<SnapshotInfo> Client::UpdateSnapshotLabels(const std::string& snapshotter,
                                                   const std::string& key,
                                                   const labels::Labels& labels,
-                                                  const std::vector<std::string>& paths) {
+                                                  const std::vector<std::string>& paths) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   snapshotsv1::UpdateSnapshotRequest request;
@@ -119,8 +120,8 @@ Result<SnapshotInfo> Client::UpdateSnapshotLabels(const std::string& snapshotter
   return SnapshotInfoFromProto(response.info());
 }
 
-Result<std::vector<SnapshotInfo>> Client::ListSnapshots(const std::string& snapshotter,
-                                                        const std::vector<std::string>& filters) {
+Result<std::vector<SnapshotInfo>> Client::ListSnapshots(
+    const std::string& snapshotter, const std::vector<std::string>& filters) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   snapshotsv1::ListSnapshotsRequest request;
@@ -138,7 +139,7 @@ Result<std::vector<SnapshotInfo>> Client::ListSnapshots(const std::string& snaps
 }
 
 Result<SnapshotUsage> Client::GetSnapshotUsage(const std::string& snapshotter,
-                                               const std::string& key) {
+                                               const std::string& key) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   snapshotsv1::UsageRequest request;

@@ -32,6 +32,8 @@ namespace snapshotsv1 = containerd::services::snapshots::v1;
 namespace tasksv1 = containerd::services::tasks::v1;
 namespace versionv1 = containerd::services::version::v1;
 
+// Thread-safe: gRPC stubs may be used from any thread at once; the members are set once, at
+// construction.
 struct Client::Stubs {
   explicit Stubs(const std::shared_ptr<grpc::Channel>& channel)
       : version(versionv1::Version::NewStub(channel)),

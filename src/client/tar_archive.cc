@@ -4,11 +4,6 @@
 
 namespace berth::client {
 
-std::string ArchiveError(archive* a) {
-  const char* text = archive_error_string(a);
-  return text != nullptr ? text : "unknown error";
-}
-
 TarWriter::TarWriter(std::ostream& out) : out_(out), archive_(archive_write_new()) {}
 
 TarWriter::~TarWriter() = default;

@@ -2,9 +2,6 @@
 // glue between libarchive's callbacks and iostreams. Private to the client library.
 #pragma once
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include <array>
 #include <istream>
 #include <memory>
@@ -13,28 +10,14 @@
 #include <string>
 #include <string_view>
 
+#include "common/archive_handle.h"
 #include "common/status.h"
 
 namespace berth::client {
 
-struct ArchiveReadFree {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-struct ArchiveWriteFree {
-  void operator()(archive* a) const { archive_write_free(a); }
-};
-struct ArchiveEntryFree {
-  void operator()(archive_entry* e) const { archive_entry_free(e); }
-};
-using ArchiveReader = std::unique_ptr<archive, ArchiveReadFree>;
-using ArchiveWriter = std::unique_ptr<archive, ArchiveWriteFree>;
-using ArchiveEntry = std::unique_ptr<archive_entry, ArchiveEntryFree>;
-
-// The archive's last error as text ("unknown error" when it has none).
-std::string ArchiveError(archive* a);
-
 // A tar writer (pax restricted: ustar unless a name needs more) onto `out`. Entries are
 // owned by 0:0, with mtime 0, so equal inputs give equal bytes.
+// Not thread-safe: used by the one thread exporting an image.
 class TarWriter {
  public:
   explicit TarWriter(std::ostream& out);
@@ -56,12 +39,13 @@ class TarWriter {
   static la_ssize_t WriteCallback(archive* a, void* self, const void* buffer, size_t length);
 
   std::ostream& out_;
-  ArchiveWriter archive_;
+  WriteArchive archive_;
   bool open_ = false;
 };
 
 // Reads the tar (plain or compressed) from `in`; entries through Next and their bytes through
 // the reader itself or EntryStream.
+// Not thread-safe: used by the one thread importing an image.
 class TarReader {
  public:
   explicit TarReader(std::istream& in);
@@ -80,12 +64,13 @@ class TarReader {
   static la_ssize_t ReadCallback(archive* a, void* self, const void** buffer);
 
   std::istream& in_;
-  ArchiveReader archive_;
+  ReadArchive archive_;
   std::array<char, 1 << 16> buffer_{};
 };
 
 // The current entry of a TarReader as a streambuf (for Client::WriteContent), remembering the
 // entry's first bytes (to tell a compressed layer) and whether reading failed.
+// Not thread-safe: lives for one entry, on the TarReader's thread.
 class EntryStreamBuf : public std::streambuf {
  public:
   explicit EntryStreamBuf(TarReader& reader) : reader_(reader) {}

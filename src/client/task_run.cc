@@ -21,7 +21,7 @@ Result<uint32_t> RunTaskToExit(Client& client, const Container& container, int o
   auto pid = client.CreateTask(request);
   if (!pid.ok()) return pid.status().Wrap("failed to create task");
   if (auto started = client.StartTask(id); !started.ok()) {
-    (void)client.DeleteTask(id);
+    client.DeleteTask(id).IgnoreError();
     return started.status().Wrap("failed to start task");
   }
   auto exit = client.WaitTask(id);

@@ -31,7 +31,7 @@ ExitStatus ExitFromDelete(const tasksv1::DeleteResponse& r) {
 
 }  // namespace
 
-Result<uint32_t> Client::CreateTask(const TaskCreateRequest& r) {
+Result<uint32_t> Client::CreateTask(const TaskCreateRequest& r) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   tasksv1::CreateTaskRequest request;
@@ -57,7 +57,7 @@ Result<uint32_t> Client::CreateTask(const TaskCreateRequest& r) {
 }
 
 Result<std::vector<Descriptor>> Client::CheckpointTask(const std::string& container_id,
-                                                      const std::optional<google::protobuf::Any>& options) {
+                                                      const std::optional<google::protobuf::Any>& options) const {
   grpc::ClientContext context;
   Prepare(&context, false);  // criu takes as long as the task's memory needs
   tasksv1::CheckpointTaskRequest request;
@@ -68,12 +68,13 @@ Result<std::vector<Descriptor>> Client::CheckpointTask(const std::string& contai
   if (!status.ok()) return FromGrpc(status);
   std::vector<Descriptor> out;
   for (const auto& d : response.descriptors()) {
-    out.push_back(Descriptor{d.media_type(), d.digest(), d.size(), {d.annotations().begin(), d.annotations().end()}});
+    out.push_back(DescriptorFromProto(d));
   }
   return out;
 }
 
-Result<uint32_t> Client::StartTask(const std::string& container_id, const std::string& exec_id) {
+Result<uint32_t> Client::StartTask(const std::string& container_id,
+                                   const std::string& exec_id) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   tasksv1::StartRequest request;
@@ -85,7 +86,8 @@ Result<uint32_t> Client::StartTask(const std::string& container_id, const std::s
   return response.pid();
 }
 
-Result<ExitStatus> Client::WaitTask(const std::string& container_id, const std::string& exec_id) {
+Result<ExitStatus> Client::WaitTask(const std::string& container_id,
+                                    const std::string& exec_id) const {
   grpc::ClientContext context;
   Prepare(&context, false);  // no deadline: a task runs as long as it runs
   if (!RegisterLongCall(&context)) return Status(Errc::kCanceled, "wait canceled");
@@ -101,7 +103,7 @@ Result<ExitStatus> Client::WaitTask(const std::string& container_id, const std::
 }
 
 Status Client::KillTask(const std::string& container_id, uint32_t signal, bool all,
-                        const std::string& exec_id) {
+                        const std::string& exec_id) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   tasksv1::KillRequest request;
@@ -113,7 +115,7 @@ Status Client::KillTask(const std::string& container_id, uint32_t signal, bool a
   return FromGrpc(stubs_->tasks->Kill(&context, request, &response));
 }
 
-Result<ExitStatus> Client::DeleteTask(const std::string& container_id) {
+Result<ExitStatus> Client::DeleteTask(const std::string& container_id) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   tasksv1::DeleteTaskRequest request;
@@ -125,7 +127,7 @@ Result<ExitStatus> Client::DeleteTask(const std::string& container_id) {
 }
 
 Result<ExitStatus> Client::DeleteProcess(const std::string& container_id,
-                                         const std::string& exec_id) {
+                                         const std::string& exec_id) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   tasksv1::DeleteProcessRequest request;
@@ -137,7 +139,8 @@ Result<ExitStatus> Client::DeleteProcess(const std::string& container_id,
   return ExitFromDelete(response);
 }
 
-Result<TaskProcess> Client::GetTask(const std::string& container_id, const std::string& exec_id) {
+Result<TaskProcess> Client::GetTask(const std::string& container_id,
+                                    const std::string& exec_id) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   tasksv1::GetRequest request;
@@ -149,7 +152,7 @@ Result<TaskProcess> Client::GetTask(const std::string& container_id, const std::
   return ProcessFromProto(response.process());
 }
 
-Result<std::vector<TaskProcess>> Client::ListTasks(const std::string& filter) {
+Result<std::vector<TaskProcess>> Client::ListTasks(const std::string& filter) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   tasksv1::ListTasksRequest request;
@@ -162,7 +165,7 @@ Result<std::vector<TaskProcess>> Client::ListTasks(const std::string& filter) {
   return out;
 }
 
-Status Client::ExecProcess(const ExecRequest& r) {
+Status Client::ExecProcess(const ExecRequest& r) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   tasksv1::ExecProcessRequest request;
@@ -177,7 +180,7 @@ Status Client::ExecProcess(const ExecRequest& r) {
   return FromGrpc(stubs_->tasks->Exec(&context, request, &response));
 }
 
-Result<std::vector<ProcessInfo>> Client::ListPids(const std::string& container_id) {
+Result<std::vector<ProcessInfo>> Client::ListPids(const std::string& container_id) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   tasksv1::ListPidsRequest request;
@@ -194,7 +197,7 @@ Result<std::vector<ProcessInfo>> Client::ListPids(const std::string& container_i
   return out;
 }
 
-Status Client::PauseTask(const std::string& container_id) {
+Status Client::PauseTask(const std::string& container_id) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   tasksv1::PauseTaskRequest request;
@@ -203,7 +206,7 @@ Status Client::PauseTask(const std::string& container_id) {
   return FromGrpc(stubs_->tasks->Pause(&context, request, &response));
 }
 
-Status Client::ResumeTask(const std::string& container_id) {
+Status Client::ResumeTask(const std::string& container_id) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   tasksv1::ResumeTaskRequest request;
@@ -212,7 +215,7 @@ Status Client::ResumeTask(const std::string& container_id) {
   return FromGrpc(stubs_->tasks->Resume(&context, request, &response));
 }
 
-Status Client::CloseIO(const std::string& container_id, const std::string& exec_id) {
+Status Client::CloseIO(const std::string& container_id, const std::string& exec_id) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   tasksv1::CloseIORequest request;
@@ -224,7 +227,7 @@ Status Client::CloseIO(const std::string& container_id, const std::string& exec_
 }
 
 Status Client::ResizePty(const std::string& container_id, const std::string& exec_id,
-                         uint32_t width, uint32_t height) {
+                         uint32_t width, uint32_t height) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   tasksv1::ResizePtyRequest request;
@@ -236,7 +239,7 @@ Status Client::ResizePty(const std::string& container_id, const std::string& exe
   return FromGrpc(stubs_->tasks->ResizePty(&context, request, &response));
 }
 
-Result<std::vector<TaskMetric>> Client::TaskMetrics(const std::vector<std::string>& filters) {
+Result<std::vector<TaskMetric>> Client::TaskMetrics(const std::vector<std::string>& filters) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   tasksv1::MetricsRequest request;
@@ -253,7 +256,7 @@ Result<std::vector<TaskMetric>> Client::TaskMetrics(const std::vector<std::strin
 
 Status Client::UpdateTask(const std::string& container_id,
                           const std::optional<google::protobuf::Any>& resources,
-                          const std::map<std::string, std::string>& annotations) {
+                          const std::map<std::string, std::string>& annotations) const {
   grpc::ClientContext context;
   Prepare(&context, true);
   tasksv1::UpdateTaskRequest request;

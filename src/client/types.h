@@ -4,14 +4,12 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
-#include <optional>
 #include <string>
 #include <string_view>
 
-#include <google/protobuf/any.pb.h>
-
+#include "common/descriptor.h"
 #include "common/labels.h"
+#include "common/records.h"
 #include "common/status.h"
 #include "common/timeutil.h"
 #include "mount/mount.h"
@@ -57,21 +55,11 @@ struct ContentWriteResult {
 // Receives the bytes of a read in order; a non-ok Status stops the read and is returned.
 using ReadCallback = std::function<Status(std::string_view data)>;
 
-// containerd.types.Descriptor.
-struct Descriptor {
-  std::string media_type;
-  std::string digest;
-  int64_t size = 0;
-  std::map<std::string, std::string> annotations;
-};
-
-struct Image {
-  std::string name;
-  labels::Labels labels;
-  Descriptor target;
-  TimePoint created_at;
-  TimePoint updated_at;
-};
+// The shared plain records (common/descriptor.h, common/records.h), the same types berthd's
+// metadata store uses.
+using Descriptor = berth::Descriptor;
+using Image = berth::Image;
+using Container = berth::Container;
 
 struct Lease {
   std::string id;
@@ -83,24 +71,6 @@ struct Lease {
 struct LeaseResource {
   std::string id;
   std::string type;
-};
-
-struct Container {
-  struct Runtime {
-    std::string name;
-    std::optional<google::protobuf::Any> options;
-  };
-
-  std::string id;
-  labels::Labels labels;
-  std::string image;
-  Runtime runtime;
-  std::optional<google::protobuf::Any> spec;
-  std::string snapshotter;
-  std::string snapshot_key;
-  TimePoint created_at;
-  TimePoint updated_at;
-  std::map<std::string, google::protobuf::Any> extensions;
 };
 
 // containerd.types.Mount: what a snapshot's mounts are (type, source, options).

@@ -31,8 +31,7 @@ Status ApplyLayer(Client& client, const std::string& snapshotter, const UnpackLa
   }
 
   Status failure = [&]() -> Status {
-    Descriptor blob{layer.blob.media_type, layer.blob.digest, layer.blob.size, {}};
-    auto applied = client.ApplyDiff(blob, *mounts);
+    auto applied = client.ApplyDiff(layer.blob, *mounts);
     if (!applied.ok()) {
       return applied.status().Wrap(fmt::format("failed to extract layer {}", layer.diff_id));
     }
@@ -58,14 +57,13 @@ Status ApplyLayer(Client& client, const std::string& snapshotter, const UnpackLa
 
 }  // namespace
 
-Result<std::string> UnpackImage(Client& client, const Image& image, const UnpackOptions& options) {
-  BERTH_ASSIGN_OR_RETURN(TempLease lease, TempLease::Acquire(client));
+Result<std::string> UnpackImage(Client& caller, const Image& image, const UnpackOptions& options) {
+  BERTH_ASSIGN_OR_RETURN(TempLease lease, TempLease::Acquire(caller));
+  Client& client = lease.client();
   images::FetchBlob fetch = [&client](const images::BlobDescriptor& d) {
     return client.ReadContentBlob(d.digest);
   };
-  const images::BlobDescriptor target{image.target.media_type, image.target.digest,
-                                      image.target.size, std::nullopt};
-  auto manifest = images::ResolveManifest(target, options.platform, fetch);
+  auto manifest = images::ResolveManifest(image.target, options.platform, fetch);
   if (!manifest.ok()) {
     return manifest.status().Wrap(
         fmt::format("image {:?} for {}", image.name, images::FormatPlatform(options.platform)));

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "common/files.h"
+
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #endif
@@ -19,14 +21,8 @@ namespace {
 
 Status WriteProcs(const fs::path& dir, pid_t pid) {
   fs::path procs = dir / "cgroup.procs";
-  int fd = ::open(procs.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus(fmt::format("open {}", procs.string()), errno);
-  std::string text = std::to_string(pid);
-  ssize_t n = ::write(fd, text.data(), text.size());
-  int err = errno;
-  ::close(fd);
-  if (n != static_cast<ssize_t>(text.size())) return ErrnoStatus(fmt::format("write {}", procs.string()), err);
-  return Status::Ok();
+  BERTH_ASSIGN_OR_RETURN(UniqueFd fd, files::Open(procs, O_WRONLY));
+  return files::WriteAll(fd.get(), std::to_string(pid), procs);
 }
 
 }  // namespace

@@ -45,6 +45,7 @@ class Adaptor {
   virtual std::optional<std::string> Field(const std::vector<std::string>& fieldpath) const = 0;
 };
 
+// Thread-safe: immutable once parsed; Match may run on many threads at once (RE2 is).
 class Filter {
  public:
   virtual ~Filter() = default;

@@ -25,6 +25,8 @@ struct Field {
 using Fields = std::initializer_list<Field>;
 
 // Sets the global level ("trace", "debug", "info", "warn", "error") and the line format.
+// Call once, before other threads start (it replaces spdlog's default logger). The logging
+// functions below are thread-safe (spdlog's _mt logger).
 Status Init(std::string_view level);
 
 // `msg="..." k=v k2="v 2"`: the fields quoted when they need it.

@@ -26,6 +26,7 @@
 
 namespace berth {
 
+// Thread-compatible: Field is const and may be called concurrently while the message is not changed.
 class ProtoAdaptor final : public filters::Adaptor {
  public:
   // Refers to `message`, which must outlive the adaptor.

@@ -54,6 +54,9 @@ class [[nodiscard]] Status {
 
   bool Is(Errc code) const { return code_ == code; }
 
+  // Drops this status on purpose (best-effort cleanup; an error already on its way out).
+  void IgnoreError() const {}
+
  private:
   Errc code_ = Errc::kOk;
   std::string message_;
@@ -104,6 +107,9 @@ class [[nodiscard]] Result {
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
+
+  // Drops the value and any error on purpose, as Status::IgnoreError.
+  void IgnoreError() const {}
 
  private:
   std::variant<T, Status> v_;

@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "content/files.h"
+#include "common/files.h"
 
 namespace berth::content {
 

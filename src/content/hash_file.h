@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "common/status.h"
-#include "content/digest.h"
+#include "common/digest.h"
 
 namespace berth::content {
 

@@ -1,6 +1,5 @@
 #include "content/local_store.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,7 +11,7 @@
 #include <fmt/format.h>
 
 #include "common/logging.h"
-#include "content/files.h"
+#include "common/files.h"
 #include "content/hash_file.h"
 #include "content/ingest_filter.h"
 
@@ -50,20 +49,6 @@ Result<TimePoint> ReadTime(const std::filesystem::path& path) {
 
 Status WriteTime(const std::filesystem::path& path, TimePoint t) {
   return files::WriteAtomic(path, std::to_string(ToUnixNanos(t)));
-}
-
-// Directory entries by name (no "." and ".."); NotFound when the directory is missing.
-Result<std::vector<std::string>> ListDir(const std::filesystem::path& dir) {
-  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), &::closedir);
-  if (!d) return ErrnoStatus(fmt::format("open {}", dir.string()), errno);
-  std::vector<std::string> out;
-  errno = 0;
-  while (struct dirent* e = ::readdir(d.get())) {
-    std::string_view name = e->d_name;
-    if (name != "." && name != "..") out.emplace_back(name);
-  }
-  if (errno != 0) return ErrnoStatus(fmt::format("read {}", dir.string()), errno);
-  return out;
 }
 
 Status MakeDirs(const std::filesystem::path& dir) {
@@ -122,10 +107,10 @@ Status LocalStore::Delete(const Digest& digest) {
 }
 
 Status LocalStore::Walk(const std::function<Status(const BlobInfo&)>& fn) const {
-  BERTH_ASSIGN_OR_RETURN(auto algorithms, ListDir(BlobsRoot()));
+  BERTH_ASSIGN_OR_RETURN(auto algorithms, files::ListDir(BlobsRoot()));
   for (const auto& alg : algorithms) {
     if (alg != "sha256" && alg != "sha512") continue;  // as containerd: unknown algorithms are skipped
-    auto names = ListDir(BlobsRoot() / alg);
+    auto names = files::ListDir(BlobsRoot() / alg);
     if (!names.ok()) {
       if (names.status().Is(Errc::kNotFound)) continue;
       return names.status();
@@ -177,7 +162,7 @@ Result<IngestStatus> LocalStore::Ingest(std::string_view ref) const {
 }
 
 Result<std::vector<IngestStatus>> LocalStore::ListIngests(const filters::FilterPtr& filter) const {
-  BERTH_ASSIGN_OR_RETURN(auto names, ListDir(IngestRoot()));
+  BERTH_ASSIGN_OR_RETURN(auto names, files::ListDir(IngestRoot()));
   std::vector<IngestStatus> out;
   for (const auto& name : names) {
     auto st = IngestAt(IngestRoot() / name);
@@ -192,7 +177,7 @@ Result<std::vector<IngestStatus>> LocalStore::ListIngests(const filters::FilterP
 }
 
 Status LocalStore::WalkIngestRefs(const std::function<Status(const std::string& ref)>& fn) const {
-  BERTH_ASSIGN_OR_RETURN(auto names, ListDir(IngestRoot()));
+  BERTH_ASSIGN_OR_RETURN(auto names, files::ListDir(IngestRoot()));
   for (const auto& name : names) {
     auto ref = files::ReadSmall(IngestRoot() / name / "ref");
     if (!ref.ok()) {

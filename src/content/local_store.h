@@ -21,7 +21,7 @@
 
 #include "common/filters.h"
 #include "common/status.h"
-#include "content/digest.h"
+#include "common/digest.h"
 #include "content/reader.h"
 #include "content/ref_locks.h"
 #include "content/types.h"
@@ -36,6 +36,8 @@ struct WriterOptions {
   std::string algorithm = "sha256";  // hash to compute when no `expected` says otherwise
 };
 
+// Thread-safe: all methods may be called concurrently (the root is fixed, ref locks are behind a
+// mutex, blobs appear by atomic rename); each Writer it hands out belongs to one caller.
 class LocalStore {
  public:
   // Creates <root>/blobs and <root>/ingest as needed.

@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "content/files.h"
+#include "common/files.h"
 
 namespace berth::content {
 

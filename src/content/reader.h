@@ -7,10 +7,11 @@
 #include <span>
 
 #include "common/status.h"
-#include "content/unique_fd.h"
+#include "common/unique_fd.h"
 
 namespace berth::content {
 
+// Thread-compatible: ReadAt (pread, const) may be called concurrently; moving needs external sync.
 class ReaderAt {
  public:
   static Result<ReaderAt> Open(const std::filesystem::path& path);

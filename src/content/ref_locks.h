@@ -16,6 +16,7 @@ namespace berth::content {
 class RefLocks;
 
 // Holds one ref's lock; releases it when destroyed (or on Release()).
+// Not thread-safe: owned by one holder; releasing it is safe from any thread.
 class RefLock {
  public:
   RefLock() = default;
@@ -35,6 +36,7 @@ class RefLock {
   std::string ref_;
 };
 
+// Thread-safe: all methods may be called concurrently (one mutex).
 class RefLocks {
  public:
   RefLocks() = default;

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "common/timeutil.h"
-#include "content/digest.h"
+#include "common/digest.h"
 
 namespace berth::content {
 

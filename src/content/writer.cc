@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 
 #include "common/logging.h"
-#include "content/files.h"
+#include "common/files.h"
 #include "content/hash_file.h"
 #include "content/local_store.h"
 

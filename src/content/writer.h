@@ -15,15 +15,16 @@
 
 #include "common/status.h"
 #include "common/timeutil.h"
-#include "content/digest.h"
+#include "common/digest.h"
 #include "content/ref_locks.h"
 #include "content/types.h"
-#include "content/unique_fd.h"
+#include "common/unique_fd.h"
 
 namespace berth::content {
 
 class LocalStore;
 
+// Not thread-safe: one caller at a time (the one that opened it; one writer per ref).
 class Writer {
  public:
   ~Writer();

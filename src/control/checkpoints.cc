@@ -10,7 +10,7 @@
 #include "checkpoint/media_types.h"
 #include "common/identifiers.h"
 #include "common/logging.h"
-#include "content/digest.h"
+#include "common/digest.h"
 #include "github.com/containerd/containerd/api/events/image.pb.h"
 #include "github.com/containerd/containerd/runtime/v2/runc/options/oci.pb.h"
 #include "images/walk.h"
@@ -166,7 +166,7 @@ Result<NamedCheckpoint> Checkpoints::Create(const std::string& ns, const std::st
   BERTH_ASSIGN_OR_RETURN(checkpoint::Blob options_blob,
                          checkpoint::StoreBlob(content_, scope, checkpoint::kMediaTypeOptions,
                                                container_id + "-checkpoint-options",
-                                               [&](const checkpoint::ByteSink& sink) { return sink(options_bytes); }));
+                                               [&](const ByteSink& sink) { return sink(options_bytes); }));
   index.manifests.push_back(images::IndexEntry{options_blob.media_type, options_blob.digest, options_blob.size, {}, true});
   index.annotations[checkpoint::kAnnotationRuntime] = container.runtime.name;
   if (!container.image.empty()) index.annotations[checkpoint::kAnnotationImageName] = container.image;
@@ -174,12 +174,12 @@ Result<NamedCheckpoint> Checkpoints::Create(const std::string& ns, const std::st
   const std::string index_json = images::EncodeCheckpointIndex(index, images::HostPlatform());
   BERTH_ASSIGN_OR_RETURN(checkpoint::Blob index_blob,
                          checkpoint::StoreBlob(content_, scope, std::string(images::kOciIndex), container_id + "index",
-                                               [&](const checkpoint::ByteSink& sink) { return sink(index_json); }));
+                                               [&](const ByteSink& sink) { return sink(index_json); }));
   // The index keeps its manifests alive once the lease is gone (containerd's writeIndex labels).
   const labels::Labels gc_labels = images::CheckpointIndexGcLabels(index);
   std::vector<std::string> paths;
   for (const auto& [key, _] : gc_labels) paths.push_back("labels." + key);
-  BERTH_ASSIGN_OR_RETURN(content::Digest index_digest, content::ParseDigest(index_blob.digest));
+  BERTH_ASSIGN_OR_RETURN(Digest index_digest, ParseDigest(index_blob.digest));
   BERTH_RETURN_IF_ERROR(content_.Update(scope, index_digest, gc_labels, paths).status());
 
   metadata::Image image;
@@ -260,7 +260,7 @@ Result<checkpoint::Blob> Checkpoints::Find(const std::string& ns, const std::str
   if (image.target.size > kMaxIndexSize) {
     return FailedPrecondition("{}: index of {} bytes is too large", what, image.target.size);
   }
-  BERTH_ASSIGN_OR_RETURN(content::Digest digest, content::ParseDigest(image.target.digest));
+  BERTH_ASSIGN_OR_RETURN(Digest digest, ParseDigest(image.target.digest));
   auto reader = content_.Reader(metadata::ContentScope{ns, std::nullopt}, digest);
   if (!reader.ok()) {
     if (reader.status().Is(Errc::kNotFound)) return FailedPrecondition("{}: its index is gone from the content store", what);

@@ -80,7 +80,7 @@ bool Containers::NamespaceExists(const std::string& ns) const {
        auto found = metadata::namespaces::Exists(tx, ns);
        exists = found.ok() && *found;
        return Status::Ok();
-     }).ok();
+     }).IgnoreError();  // an unreadable DB: the namespace does not exist
   return exists;
 }
 

@@ -129,7 +129,7 @@ Result<CreatedTask> Tasks::Create(const std::string& ns, const TaskRequest& req)
       return InvalidArgument("unsupported checkpoint type {:?}", req.checkpoint->media_type);
     }
     if (content_ == nullptr) return NotImplemented("restoring a task from a checkpoint");
-    BERTH_ASSIGN_OR_RETURN(content::Digest digest, content::ParseDigest(req.checkpoint->digest));
+    BERTH_ASSIGN_OR_RETURN(Digest digest, ParseDigest(req.checkpoint->digest));
     auto blob = content_->Reader(metadata::ContentScope{ns, std::nullopt}, digest);
     if (!blob.ok()) return blob.status().Wrap(fmt::format("checkpoint {} of {}", req.checkpoint->digest, container.id));
     // criu's files go into the new bundle: they leave with it.
@@ -143,16 +143,14 @@ Result<CreatedTask> Tasks::Create(const std::string& ns, const TaskRequest& req)
       return dir.string();
     };
   }
-  CreatedTask out;
-  auto task = manager_.Create(ns, container.id, opts, &out.pid);
-  if (!task.ok()) {
-    log::Warn("create task", {{"namespace", ns}, {"id", container.id}, {"error", task.status().ToString()}});
-    return task.status();
+  auto created = manager_.Create(ns, container.id, opts);
+  if (!created.ok()) {
+    log::Warn("create task", {{"namespace", ns}, {"id", container.id}, {"error", created.status().ToString()}});
+    return created.status();
   }
-  out.task = std::move(*task);
   std::lock_guard lock(mu_);
   starting_[Key(ns, container.id)] = began;
-  return out;
+  return created;
 }
 
 Result<uint32_t> Tasks::Start(const std::string& ns, const std::string& id, const std::string& exec_id) {
@@ -216,19 +214,19 @@ Result<std::vector<checkpoint::Blob>> Tasks::Checkpoint(const std::string& ns, c
   const metadata::ContentScope scope{ns, req.lease};
   BERTH_ASSIGN_OR_RETURN(checkpoint::Blob criu,
                          checkpoint::StoreBlob(*content_, scope, checkpoint::kMediaTypeCriuTar, req.container_id,
-                                               [&](const checkpoint::ByteSink& sink) {
+                                               [&](const ByteSink& sink) {
                                                  return checkpoint::WriteImageTar(dir.path(), sink);
                                                }));
   // The spec as containerd writes it: the record's Any, serialized.
   const std::string spec = container.spec ? container.spec->SerializeAsString() : std::string();
   auto spec_blob = checkpoint::StoreBlob(*content_, scope, checkpoint::kMediaTypeConfig, req.container_id + "-spec",
-                                         [&](const checkpoint::ByteSink& sink) { return sink(spec); });
+                                         [&](const ByteSink& sink) { return sink(spec); });
   if (!spec_blob.ok()) return spec_blob.status();
   if (events_ != nullptr) {
     containerd::events::TaskCheckpointed e;
     e.set_container_id(req.container_id);
     e.set_checkpoint(criu.digest);
-    (void)events_->Publish(ns, "/tasks/checkpointed", e);
+    events_->Publish(ns, "/tasks/checkpointed", e).IgnoreError();
   }
   log::Info("task checkpointed", {{"namespace", ns}, {"id", req.container_id}, {"checkpoint", criu.digest},
                                   {"size", criu.size}});

@@ -21,6 +21,7 @@
 #include <google/protobuf/any.pb.h>
 
 #include "checkpoint/store_blob.h"
+#include "control/task_ops.h"
 #include "events/exchange.h"
 #include "metadata/content_store.h"
 #include "metadata/db.h"
@@ -32,34 +33,9 @@ namespace berth::control {
 
 using Snapshotters = std::map<std::string, snapshots::Snapshotter*, std::less<>>;
 
-// What a caller asks of a new task; everything else comes from the container's record.
-struct TaskRequest {
-  std::string container_id;
-  std::string runtime_path;  // overrides the container's runtime when set
-  std::optional<google::protobuf::Any> options;
-  std::vector<mount::Mount> rootfs;  // empty: the container's snapshot, if it has one
-  std::string stdin_path, stdout_path, stderr_path;
-  bool terminal = false;
-  // Restore the task from this checkpoint (a criu tar blob of the namespace) instead of
-  // starting it afresh.
-  std::optional<checkpoint::Blob> checkpoint;
-};
-
-struct CheckpointRequest {
-  std::string container_id;
-  // containerd.runc.v1.CheckpointOptions: exit, tcp, unix sockets, terminal, file locks,
-  // empty namespaces, cgroups mode; image_path/work_path keep criu's files there instead.
-  std::optional<google::protobuf::Any> options;
-  std::optional<std::string> lease;  // the blobs written join it
-};
-
-struct CreatedTask {
-  std::shared_ptr<runtime::ShimTask> task;
-  uint32_t pid = 0;
-};
-
 // At most `limit` task operations (create, start, delete, exec) at once, the rest waiting their
 // turn in order of arrival; 0 = unbounded (the seed's --concurrency).
+// Thread-safe: Enter may be called from any thread (one mutex and condition variable).
 class OperationGate {
  public:
   explicit OperationGate(int limit) : limit_(limit) {}
@@ -102,28 +78,21 @@ struct TasksConfig {
   std::filesystem::path scratch;
 };
 
-class Tasks {
+// TaskOps over the metadata DB and the TaskManager (errors as TaskOps states them).
+class Tasks : public TaskOps {
  public:
   Tasks(metadata::Db& db, runtime::TaskManager& manager, Snapshotters snapshotters, TasksConfig config);
 
-  // NotFound for a missing container; InvalidArgument for one without a spec or with an
-  // unknown snapshotter; the TaskManager's errors (AlreadyExists, the shim's).
-  Result<CreatedTask> Create(const std::string& ns, const TaskRequest& req);
-  // Starts the init process (empty exec id) or an exec; its pid.
-  Result<uint32_t> Start(const std::string& ns, const std::string& id, const std::string& exec_id);
-  // Adds an exec process (started with Start(ns, id, exec_id)).
-  Status Exec(const std::string& ns, const std::string& id, const containerd::task::v2::ExecProcessRequest& req);
-  // The container must exist (NotFound as containerd), then its task (NotFound `task X not found`).
-  Result<std::shared_ptr<runtime::ShimTask>> Get(const std::string& ns, const std::string& id) const;
-  std::vector<std::shared_ptr<runtime::ShimTask>> List(const std::string& ns) const { return manager_.List(ns); }
-  // Deletes the init process, shuts the shim down, removes the bundle.
-  Result<containerd::task::v2::DeleteResponse> Delete(const std::string& ns, const std::string& id);
-
-  // containerd's Tasks.Checkpoint: criu dumps the task, its image files go into the content
-  // store as a criu tar, the container's spec beside it; both descriptors are returned (none
-  // when the options name an image_path: the files stay there). The shim's errors as they come
-  // (FailedPrecondition when criu is unusable here); nothing is left in the store on failure.
-  Result<std::vector<checkpoint::Blob>> Checkpoint(const std::string& ns, const CheckpointRequest& req);
+  Result<CreatedTask> Create(const std::string& ns, const TaskRequest& req) override;
+  Result<uint32_t> Start(const std::string& ns, const std::string& id, const std::string& exec_id) override;
+  Status Exec(const std::string& ns, const std::string& id,
+              const containerd::task::v2::ExecProcessRequest& req) override;
+  Result<std::shared_ptr<runtime::ShimTask>> Get(const std::string& ns, const std::string& id) const override;
+  std::vector<std::shared_ptr<runtime::ShimTask>> List(const std::string& ns) const override {
+    return manager_.List(ns);
+  }
+  Result<containerd::task::v2::DeleteResponse> Delete(const std::string& ns, const std::string& id) override;
+  Result<std::vector<checkpoint::Blob>> Checkpoint(const std::string& ns, const CheckpointRequest& req) override;
 
  private:
   metadata::Db& db_;

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "common/logging.h"
-#include "diff/archive_handle.h"
+#include "common/archive_handle.h"
 #include "diff/parent_dirs.h"
 #include "diff/root_fs.h"
 #include "diff/uncompressed_stream.h"
@@ -21,8 +21,6 @@
 
 namespace berth::diff {
 namespace {
-
-using content::UniqueFd;
 
 // containerd's boundTime: times outside [epoch, 2262] become the epoch.
 struct timespec Bound(int64_t sec, long nsec) {

@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "content/digest.h"
+#include "common/digest.h"
 #include "content/reader.h"
 
 namespace berth::diff {
@@ -41,7 +41,7 @@ struct ApplyOptions {
 };
 
 struct AppliedLayer {
-  content::Digest diff_id;  // sha256 of the uncompressed stream
+  Digest diff_id;  // sha256 of the uncompressed stream
   int64_t size = 0;         // its length
 };
 

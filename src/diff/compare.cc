@@ -1,8 +1,5 @@
 #include "diff/compare.h"
 
-#include <archive.h>
-#include <archive_entry.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -18,39 +15,26 @@
 #include <string>
 #include <vector>
 
-#include "content/unique_fd.h"
-#include "diff/archive_handle.h"
+#include "common/archive_handle.h"
+#include "common/files.h"
+#include "common/unique_fd.h"
 #include "diff/whiteouts.h"
 
 namespace berth::diff {
 namespace {
 
 namespace fs = std::filesystem;
-using content::UniqueFd;
-
-struct EntryFree {
-  void operator()(archive_entry* e) const { archive_entry_free(e); }
-};
-using Entry = std::unique_ptr<archive_entry, EntryFree>;
-
-struct DirCloser {
-  void operator()(DIR* d) const { ::closedir(d); }
-};
 
 // Sorted names in `dir`; empty when it is missing or not a directory.
 Result<std::vector<std::string>> Names(const fs::path& dir) {
-  std::vector<std::string> out;
-  std::unique_ptr<DIR, DirCloser> d(::opendir(dir.c_str()));
-  if (!d) {
-    if (errno == ENOENT || errno == ENOTDIR) return out;
-    return ErrnoStatus(fmt::format("read directory {}", dir.string()), errno);
+  auto names = files::ListDir(dir);
+  if (!names.ok()) {
+    std::error_code ec;
+    if (names.status().Is(Errc::kNotFound) || !fs::is_directory(dir, ec)) return std::vector<std::string>{};
+    return names.status();
   }
-  while (dirent* e = ::readdir(d.get())) {
-    std::string_view n = e->d_name;
-    if (n != "." && n != "..") out.emplace_back(n);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
+  std::sort(names->begin(), names->end());
+  return names;
 }
 
 std::optional<std::string> Xattr(const fs::path& p, const char* name) {
@@ -82,7 +66,7 @@ bool SameFile(const fs::path& lp, const struct stat& l, const fs::path& up, cons
 class DiffWriter {
  public:
   DiffWriter(fs::path lower, fs::path upper, const ByteSink& out)
-      : lower_(std::move(lower)), upper_(std::move(upper)), out_(out) {}
+      : lower_(std::move(lower)), upper_(std::move(upper)), sink_(out) {}
 
   Status Run() {
     tar_.reset(archive_write_new());
@@ -90,7 +74,7 @@ class DiffWriter {
     if (archive_write_set_format_pax_restricted(tar_.get()) != ARCHIVE_OK ||
         archive_write_set_bytes_per_block(tar_.get(), 512) != ARCHIVE_OK ||
         archive_write_set_bytes_in_last_block(tar_.get(), 1) != ARCHIVE_OK ||
-        archive_write_open(tar_.get(), this, nullptr, &DiffWriter::WriteCallback, nullptr) != ARCHIVE_OK) {
+        sink_.Open(tar_.get()) != ARCHIVE_OK) {
       return Fail("open tar writer");
     }
     whiteout_time_ = ::time(nullptr);
@@ -100,19 +84,8 @@ class DiffWriter {
   }
 
  private:
-  static la_ssize_t WriteCallback(struct archive* a, void* self, const void* buf, size_t n) {
-    auto* w = static_cast<DiffWriter*>(self);
-    Status st = w->out_(std::string_view(static_cast<const char*>(buf), n));
-    if (!st.ok()) {
-      w->sink_error_ = st;
-      archive_set_error(a, EIO, "%s", st.ToString().c_str());
-      return -1;
-    }
-    return static_cast<la_ssize_t>(n);
-  }
   Status Fail(std::string_view what) {
-    if (!sink_error_.ok()) return sink_error_;
-    return Internal("write diff: {}: {}", what, ArchiveError(tar_.get()));
+    return sink_.Failure(Internal("write diff: {}: {}", what, ArchiveError(tar_.get())));
   }
 
   static std::string Child(const std::string& rel, const std::string& name) {
@@ -184,7 +157,7 @@ class DiffWriter {
   Status Whiteout(const std::string& rel, const std::string& name) {
     std::string p = Child(rel, std::string(kWhiteoutPrefix) + name);
     BERTH_RETURN_IF_ERROR(Parents(p));
-    Entry e(archive_entry_new());
+    ArchiveEntry e(archive_entry_new());
     archive_entry_set_pathname(e.get(), p.c_str());
     archive_entry_set_filetype(e.get(), AE_IFREG);
     archive_entry_set_perm(e.get(), 0);
@@ -202,7 +175,7 @@ class DiffWriter {
 
   Status Header(const std::string& p, const struct stat& st) {
     const fs::path full = upper_ / p;
-    Entry e(archive_entry_new());
+    ArchiveEntry e(archive_entry_new());
     archive_entry_set_pathname(e.get(), S_ISDIR(st.st_mode) ? (p + "/").c_str() : p.c_str());
     archive_entry_set_mode(e.get(), st.st_mode);
     archive_entry_set_uid(e.get(), st.st_uid);
@@ -255,9 +228,8 @@ class DiffWriter {
   }
 
   fs::path lower_, upper_;
-  const ByteSink& out_;
+  ArchiveSink sink_;
   WriteArchive tar_;
-  Status sink_error_;
   time_t whiteout_time_ = 0;
   std::set<std::string> added_dirs_;
   std::map<std::pair<dev_t, ino_t>, std::string> inodes_;

@@ -8,16 +8,13 @@
 #pragma once
 
 #include <filesystem>
-#include <functional>
-#include <string_view>
 
+#include "common/archive_handle.h"
 #include "common/status.h"
 
 namespace berth::diff {
 
-// Receives the tar stream's bytes, in order.
-using ByteSink = std::function<Status(std::string_view)>;
-
+// The tar stream's bytes go to `out`, in order.
 Status WriteDiff(const std::filesystem::path& lower, const std::filesystem::path& upper, const ByteSink& out);
 
 }  // namespace berth::diff

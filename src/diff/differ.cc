@@ -149,7 +149,7 @@ Status Differ::EnsureTempRoot() {
 
 Result<Descriptor> Differ::Apply(const metadata::ContentScope& scope, const Descriptor& layer,
                                  const std::vector<mount::Mount>& mounts) {
-  auto digest = content::ParseDigest(layer.digest);
+  auto digest = ParseDigest(layer.digest);
   if (!digest.ok()) return digest.status().Wrap("failed to get reader from content store");
   auto reader = store_.Reader(scope, *digest);
   if (!reader.ok()) return reader.status().Wrap("failed to get reader from content store");
@@ -198,7 +198,7 @@ Result<Descriptor> Differ::Compare(const metadata::ContentScope& scope, const st
 
   // Any failure below leaves no ingest behind for a ref we made up.
   auto abort = [&](Status st) -> Status {
-    (void)cw->Close();
+    cw->Close().IgnoreError();
     if (new_ref) {
       Status ast = store_.Abort(scope, ref);
       if (!ast.ok()) log::Warn("failed to delete diff upload", {{"ref", ref}, {"error", ast.ToString()}});
@@ -206,7 +206,7 @@ Result<Descriptor> Differ::Compare(const metadata::ContentScope& scope, const st
     return st;
   };
 
-  BERTH_ASSIGN_OR_RETURN(auto hasher, content::Hasher::New("sha256"));
+  BERTH_ASSIGN_OR_RETURN(auto hasher, Hasher::New("sha256"));
   ByteSink to_store = [&](std::string_view data) { return cw->Write(data); };
   std::unique_ptr<GzipWriter> gz;
   if (gzip) {
@@ -225,7 +225,7 @@ Result<Descriptor> Differ::Compare(const metadata::ContentScope& scope, const st
   labels::Labels lbls = options.labels;
   const std::string uncompressed = hasher.Finish().String();
   lbls[kUncompressedLabel] = uncompressed;  // (a plain tar's is its own digest)
-  const content::Digest dgst = cw->CurrentDigest();
+  const Digest dgst = cw->CurrentDigest();
   st = cw->Commit(0, dgst, lbls);
   if (!st.ok() && !st.Is(Errc::kAlreadyExists)) return abort(st.Wrap("failed to commit"));
 

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "common/descriptor.h"
 #include "common/labels.h"
 #include "common/status.h"
 #include "metadata/content_store.h"
@@ -27,11 +28,9 @@
 
 namespace berth::diff {
 
-struct Descriptor {
-  std::string media_type;
-  std::string digest;
-  int64_t size = 0;
-};
+// A layer in, the applied or written layer out (common/descriptor.h); annotations and platform
+// are neither read nor set.
+using Descriptor = berth::Descriptor;
 
 inline constexpr const char* kUncompressedLabel = "containerd.io/uncompressed";
 
@@ -41,6 +40,8 @@ struct CompareOptions {
   labels::Labels labels;   // on the committed blob (plus containerd.io/uncompressed)
 };
 
+// Thread-safe: Apply and Compare may run concurrently (no mutable state; each makes its own
+// temp mount dir and content ingest).
 class Differ {
  public:
   // `temp_mounts`: where temporary mount points are made (created when needed).

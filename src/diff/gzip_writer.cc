@@ -1,7 +1,5 @@
 #include "diff/gzip_writer.h"
 
-#include <archive_entry.h>
-
 namespace berth::diff {
 
 Result<std::unique_ptr<GzipWriter>> GzipWriter::Open(const ByteSink& out) {
@@ -15,30 +13,18 @@ Result<std::unique_ptr<GzipWriter>> GzipWriter::Open(const ByteSink& out) {
   }
   // No timestamp in the gzip header: the same tree gives the same blob.
   (void)archive_write_set_filter_option(a, "gzip", "timestamp", nullptr);
-  if (archive_write_open(a, w.get(), nullptr, &GzipWriter::WriteCallback, nullptr) != ARCHIVE_OK) {
+  if (w->sink_.Open(a) != ARCHIVE_OK) {
     return w->Fail("open");
   }
-  std::unique_ptr<archive_entry, void (*)(archive_entry*)> e(archive_entry_new(), archive_entry_free);
+  ArchiveEntry e(archive_entry_new());
   archive_entry_set_pathname(e.get(), "layer.tar");
   archive_entry_set_filetype(e.get(), AE_IFREG);
   if (archive_write_header(a, e.get()) != ARCHIVE_OK) return w->Fail("header");
   return w;
 }
 
-la_ssize_t GzipWriter::WriteCallback(struct archive* a, void* self, const void* buf, size_t n) {
-  auto* w = static_cast<GzipWriter*>(self);
-  Status st = w->out_(std::string_view(static_cast<const char*>(buf), n));
-  if (!st.ok()) {
-    w->sink_error_ = st;
-    archive_set_error(a, EIO, "%s", st.ToString().c_str());
-    return -1;
-  }
-  return static_cast<la_ssize_t>(n);
-}
-
 Status GzipWriter::Fail(std::string_view what) {
-  if (!sink_error_.ok()) return sink_error_;
-  return Internal("gzip {}: {}", what, ArchiveError(raw_.get()));
+  return sink_.Failure(Internal("gzip {}: {}", what, ArchiveError(raw_.get())));
 }
 
 Status GzipWriter::Write(std::string_view data) {

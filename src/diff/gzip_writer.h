@@ -6,11 +6,12 @@
 #include <string_view>
 
 #include "common/status.h"
-#include "diff/archive_handle.h"
+#include "common/archive_handle.h"
 #include "diff/compare.h"
 
 namespace berth::diff {
 
+// Not thread-safe: used by the one thread writing a diff (Differ::Compare).
 class GzipWriter {
  public:
   // `out` must outlive the writer.
@@ -22,13 +23,11 @@ class GzipWriter {
   Status Close();
 
  private:
-  explicit GzipWriter(const ByteSink& out) : out_(out) {}
-  static la_ssize_t WriteCallback(struct archive* a, void* self, const void* buf, size_t n);
+  explicit GzipWriter(const ByteSink& out) : sink_(out) {}
   Status Fail(std::string_view what);
 
-  const ByteSink& out_;
+  ArchiveSink sink_;  // the writer stays on the heap: libarchive holds the sink's address
   WriteArchive raw_;
-  Status sink_error_;
 };
 
 }  // namespace berth::diff

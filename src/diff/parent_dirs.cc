@@ -10,8 +10,6 @@
 namespace berth::diff {
 namespace {
 
-using content::UniqueFd;
-
 // Non-trusted xattrs of `from` onto the entry `path` (an FdPath).
 Status CopyXattrs(int from, const std::string& path) {
   ssize_t n = ::flistxattr(from, nullptr, 0);

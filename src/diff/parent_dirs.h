@@ -9,10 +9,11 @@
 #include <vector>
 
 #include "common/status.h"
-#include "content/unique_fd.h"
+#include "common/unique_fd.h"
 
 namespace berth::diff {
 
+// Not thread-safe: used by the one thread applying a layer (ApplyLayer).
 class ParentDirs {
  public:
   // Opens the lowerdirs (top first); missing ones are skipped.
@@ -20,14 +21,14 @@ class ParentDirs {
 
   // The directory made of the first `n` of `components`, inside `root_fd`, created as needed.
   // A component that exists but is no directory (after symlinks, within the root) is an error.
-  Result<content::UniqueFd> Ensure(int root_fd, const std::vector<std::string>& components, size_t n) const;
+  Result<UniqueFd> Ensure(int root_fd, const std::vector<std::string>& components, size_t n) const;
 
  private:
   // Gives the new directory `name` under `dir_fd` the attributes of `rel` in the first lower
   // that has it.
   Status CopyFromLower(int dir_fd, const std::string& name, const std::string& rel) const;
 
-  std::vector<content::UniqueFd> lowers_;
+  std::vector<UniqueFd> lowers_;
 };
 
 }  // namespace berth::diff

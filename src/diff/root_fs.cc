@@ -1,12 +1,13 @@
 #include "diff/root_fs.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+
+#include "common/files.h"
 
 namespace berth::diff::rootfs {
 
@@ -60,25 +61,10 @@ bool LstatAt(int dir_fd, const std::string& name, struct stat* st) {
 
 namespace {
 
-struct DirCloser {
-  void operator()(DIR* d) const { ::closedir(d); }
-};
-
 Status RemoveChildren(int fd, const std::string& what) {
-  int dup = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (dup < 0) return ErrnoStatus(fmt::format("remove {}", what), errno);
-  std::unique_ptr<DIR, DirCloser> dir(::fdopendir(dup));
-  if (!dir) {
-    int err = errno;
-    ::close(dup);
-    return ErrnoStatus(fmt::format("remove {}", what), err);
-  }
-  std::vector<std::string> names;
-  while (dirent* e = ::readdir(dir.get())) {
-    std::string_view n = e->d_name;
-    if (n != "." && n != "..") names.emplace_back(n);
-  }
-  for (const auto& n : names) BERTH_RETURN_IF_ERROR(RemoveAllAt(fd, n));
+  auto names = files::ListDirFd(fd, what);
+  if (!names.ok()) return names.status().Wrap("remove");
+  for (const auto& n : *names) BERTH_RETURN_IF_ERROR(RemoveAllAt(fd, n));
   return Status::Ok();
 }
 

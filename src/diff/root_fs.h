@@ -12,11 +12,9 @@
 #include <vector>
 
 #include "common/status.h"
-#include "content/unique_fd.h"
+#include "common/unique_fd.h"
 
 namespace berth::diff::rootfs {
-
-using content::UniqueFd;
 
 // The lexically cleaned components of an archive name relative to the root, as Go's
 // filepath.Clean("/" + name): "" and "." dropped, ".." pops (never above the root).

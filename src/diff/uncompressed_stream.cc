@@ -9,7 +9,7 @@ constexpr size_t kBlobChunk = 1 << 20;
 
 Result<std::unique_ptr<UncompressedStream>> UncompressedStream::Open(const content::ReaderAt& blob,
                                                                      std::string what) {
-  BERTH_ASSIGN_OR_RETURN(auto hasher, content::Hasher::New("sha256"));
+  BERTH_ASSIGN_OR_RETURN(auto hasher, Hasher::New("sha256"));
   std::unique_ptr<UncompressedStream> s(new UncompressedStream(blob, std::move(what), std::move(hasher)));
   s->in_.resize(kBlobChunk);
   s->raw_.reset(archive_read_new());

@@ -11,12 +11,13 @@
 #include <vector>
 
 #include "common/status.h"
-#include "content/digest.h"
+#include "common/digest.h"
 #include "content/reader.h"
-#include "diff/archive_handle.h"
+#include "common/archive_handle.h"
 
 namespace berth::diff {
 
+// Not thread-safe: used by the one thread applying a layer (ApplyLayer).
 class UncompressedStream {
  public:
   // `blob` must outlive the stream; `what` names it in errors.
@@ -29,7 +30,7 @@ class UncompressedStream {
   // Reads (and hashes) whatever is left.
   Status Drain();
   // The digest and size of everything handed out. Call once, after Drain().
-  content::Digest Finish() { return hasher_.Finish(); }
+  Digest Finish() { return hasher_.Finish(); }
   int64_t size() const { return size_; }
   const std::string& what() const { return what_; }
 
@@ -39,13 +40,13 @@ class UncompressedStream {
   static la_ssize_t ReadCallback(struct archive* a, void* self, const void** buf);
 
  private:
-  UncompressedStream(const content::ReaderAt& blob, std::string what, content::Hasher hasher)
+  UncompressedStream(const content::ReaderAt& blob, std::string what, Hasher hasher)
       : blob_(blob), what_(std::move(what)), hasher_(std::move(hasher)) {}
   static la_ssize_t BlobCallback(struct archive* a, void* self, const void** buf);
 
   const content::ReaderAt& blob_;
   std::string what_;
-  content::Hasher hasher_;
+  Hasher hasher_;
   ReadArchive raw_;
   std::vector<char> in_;  // compressed bytes read from the blob
   int64_t blob_offset_ = 0;

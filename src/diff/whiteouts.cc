@@ -1,47 +1,23 @@
 #include "diff/whiteouts.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include <memory>
 #include <vector>
 
-#include "content/unique_fd.h"
+#include "common/files.h"
+#include "common/unique_fd.h"
 #include "diff/root_fs.h"
 
 namespace berth::diff {
 namespace {
 
-using content::UniqueFd;
-
-struct DirCloser {
-  void operator()(DIR* d) const { ::closedir(d); }
-};
-
-Result<std::vector<std::string>> ListDir(int fd) {
-  int dup = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (dup < 0) return ErrnoStatus("read directory", errno);
-  std::unique_ptr<DIR, DirCloser> dir(::fdopendir(dup));
-  if (!dir) {
-    int err = errno;
-    ::close(dup);
-    return ErrnoStatus("read directory", err);
-  }
-  std::vector<std::string> names;
-  while (dirent* e = ::readdir(dir.get())) {
-    std::string_view n = e->d_name;
-    if (n != "." && n != "..") names.emplace_back(n);
-  }
-  return names;
-}
-
 // Removes what the layer did not create below `dir_fd`, descending into what it did.
 Status KeepOnlyUnpacked(int dir_fd, const InodeSet& unpacked) {
-  BERTH_ASSIGN_OR_RETURN(auto names, ListDir(dir_fd));
+  BERTH_ASSIGN_OR_RETURN(auto names, files::ListDirFd(dir_fd, "unpacked layer directory"));
   for (const auto& name : names) {
     struct stat st {};
     if (!rootfs::LstatAt(dir_fd, name, &st)) continue;  // gone meanwhile

@@ -34,6 +34,7 @@ google::protobuf::Any PackAny(const google::protobuf::Message& msg);
 Status ValidateTopic(std::string_view topic);
 
 // What components publish through: the exchange, or a fake in tests.
+// Thread-safety: implementations must be thread-safe; components publish from any thread.
 class Publisher {
  public:
   virtual ~Publisher() = default;
@@ -43,6 +44,8 @@ class Publisher {
 
 class Exchange;
 
+// Thread-safe: Next and CloseReason may be called from any thread while publishers push into it
+// (one mutex); meant for one reader.
 class Subscription {
  public:
   enum class Wait { kEvent, kTimeout, kClosed };
@@ -71,6 +74,7 @@ class Subscription {
   Status close_reason_;
 };
 
+// Thread-safe: all methods may be called concurrently, except SetObserver (before events flow).
 class Exchange final : public Publisher {
  public:
   static constexpr size_t kMaxQueued = 65536;

@@ -1,23 +1,12 @@
 #include "images/rootfs.h"
 
-#include <openssl/evp.h>
-
 #include <nlohmann/json.hpp>
+
+#include "common/digest.h"
 
 namespace berth::images {
 
-std::string Sha256Digest(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "sha256:";
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 0xF];
-  }
-  return out;
-}
+std::string Sha256Digest(std::string_view data) { return Sha256Of(data).String(); }
 
 Result<std::vector<std::string>> ConfigDiffIds(std::string_view config_json) {
   using nlohmann::json;

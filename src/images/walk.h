@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/descriptor.h"
 #include "common/status.h"
 
 namespace berth::images {
@@ -34,11 +35,8 @@ bool IsManifestType(std::string_view media_type);
 bool IsConfigType(std::string_view media_type);
 bool IsSchema1ManifestType(std::string_view media_type);
 
-struct Platform {
-  std::string os;
-  std::string architecture;
-  std::string variant;
-};
+// common/descriptor.h: the functions below give it its meaning.
+using Platform = berth::Platform;
 
 // containerd's platforms.Normalize: lower case, architecture aliases (x86_64 -> amd64,
 // aarch64 -> arm64, ...), arm's variant defaulting to v7, arm64's v8 dropped.
@@ -54,12 +52,9 @@ Platform HostPlatform();
 // anything else.
 Result<Platform> ParsePlatform(std::string_view spec);
 
-struct BlobDescriptor {
-  std::string media_type;
-  std::string digest;
-  int64_t size = 0;
-  std::optional<Platform> platform;
-};
+// The one descriptor (common/descriptor.h). The walk reads media type, digest, size and an
+// index entry's platform; children parsed from a manifest or index carry no annotations.
+using BlobDescriptor = berth::Descriptor;
 
 // kFailedPrecondition naming schema 1 as unsupported for a schema 1 manifest; Ok otherwise.
 Status CheckNotSchema1(const BlobDescriptor& desc);

@@ -4,39 +4,19 @@
 // them (serialized google.protobuf.Any), never interpreted here.
 #pragma once
 
-#include <map>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <google/protobuf/any.pb.h>
-
 #include "common/filters.h"
-#include "common/labels.h"
+#include "common/records.h"
 #include "common/status.h"
-#include "common/timeutil.h"
 #include "metadata/db.h"
 
 namespace berth::metadata {
 
-struct Container {
-  struct Runtime {
-    std::string name;
-    std::optional<google::protobuf::Any> options;
-  };
-
-  std::string id;
-  labels::Labels labels;
-  std::string image;
-  Runtime runtime;
-  std::optional<google::protobuf::Any> spec;
-  std::string snapshotter;
-  std::string snapshot_key;
-  std::map<std::string, google::protobuf::Any> extensions;
-  TimePoint created_at{};
-  TimePoint updated_at{};
-};
+// The container record (common/records.h), the same type the client library hands out.
+using Container = berth::Container;
 
 // Stateless: every call runs inside the caller's transaction.
 namespace containers {

@@ -7,7 +7,7 @@
 
 namespace berth::metadata {
 
-Result<ContentInfo> ContentStore::Info(const ContentScope& scope, const content::Digest& digest) {
+Result<ContentInfo> ContentStore::Info(const ContentScope& scope, const Digest& digest) {
   ContentInfo out;
   Status done = db_.View([&](Tx& tx) -> Status {
     BERTH_ASSIGN_OR_RETURN(out, content_meta::Get(tx, scope.ns, digest.String()));
@@ -28,7 +28,7 @@ Result<std::vector<ContentInfo>> ContentStore::List(const ContentScope& scope,
   return out;
 }
 
-Result<ContentInfo> ContentStore::Update(const ContentScope& scope, const content::Digest& digest,
+Result<ContentInfo> ContentStore::Update(const ContentScope& scope, const Digest& digest,
                                          const labels::Labels& labels,
                                          const std::vector<std::string>& paths) {
   ContentInfo out;
@@ -40,7 +40,7 @@ Result<ContentInfo> ContentStore::Update(const ContentScope& scope, const conten
   return out;
 }
 
-Status ContentStore::Delete(const ContentScope& scope, const content::Digest& digest) {
+Status ContentStore::Delete(const ContentScope& scope, const Digest& digest) {
   Status done = db_.Update([&](Tx& tx) -> Status {
     BERTH_RETURN_IF_ERROR(content_meta::Delete(tx, scope.ns, digest.String()));
     if (scope.lease) {
@@ -53,7 +53,7 @@ Status ContentStore::Delete(const ContentScope& scope, const content::Digest& di
   return Status::Ok();
 }
 
-Result<content::ReaderAt> ContentStore::Reader(const ContentScope& scope, const content::Digest& digest) {
+Result<content::ReaderAt> ContentStore::Reader(const ContentScope& scope, const Digest& digest) {
   Status done = db_.View([&](Tx& tx) -> Status {
     BERTH_ASSIGN_OR_RETURN(bool owned, content_meta::Owns(tx, scope.ns, digest.String()));
     if (!owned) return NotFound("content digest {}", digest.String());
@@ -122,10 +122,10 @@ Status ContentStore::Abort(const ContentScope& scope, const std::string& ref) {
 
 Result<std::unique_ptr<ContentWriter>> ContentStore::OpenWriter(const ContentScope& scope,
                                                                 const std::string& ref, int64_t total,
-                                                                const std::optional<content::Digest>& expected) {
+                                                                const std::optional<Digest>& expected) {
   if (ref.empty()) return InvalidArgument("ref must not be empty");
   bool exists = false;
-  std::optional<content::Digest> shared;
+  std::optional<Digest> shared;
   Status done = db_.Update([&](Tx& tx) -> Status {
     BERTH_RETURN_IF_ERROR(namespaces::Ensure(tx, scope.ns));
     if (expected) {

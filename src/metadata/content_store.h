@@ -20,7 +20,7 @@
 #include "common/filters.h"
 #include "common/labels.h"
 #include "common/status.h"
-#include "content/digest.h"
+#include "common/digest.h"
 #include "content/local_store.h"
 #include "metadata/content_meta.h"
 #include "metadata/content_writer.h"
@@ -34,6 +34,8 @@ struct ContentScope {
   std::optional<std::string> lease;
 };
 
+// Thread-safe: all methods may be called concurrently (no state of its own beyond the Db and the
+// LocalStore, both thread-safe); each ContentWriter it hands out belongs to one caller.
 class ContentStore {
  public:
   ContentStore(Db& db, content::LocalStore& store) : db_(db), store_(store) {}
@@ -43,13 +45,13 @@ class ContentStore {
   content::LocalStore& local() { return store_; }
 
   // NotFound "content digest <d>" when the namespace does not own the blob.
-  Result<ContentInfo> Info(const ContentScope& scope, const content::Digest& digest);
+  Result<ContentInfo> Info(const ContentScope& scope, const Digest& digest);
   Result<std::vector<ContentInfo>> List(const ContentScope& scope, const filters::FilterPtr& filter);
-  Result<ContentInfo> Update(const ContentScope& scope, const content::Digest& digest,
+  Result<ContentInfo> Update(const ContentScope& scope, const Digest& digest,
                              const labels::Labels& labels, const std::vector<std::string>& paths);
   // Drops the namespace's ownership (and the blob from the scope's lease).
-  Status Delete(const ContentScope& scope, const content::Digest& digest);
-  Result<content::ReaderAt> Reader(const ContentScope& scope, const content::Digest& digest);
+  Status Delete(const ContentScope& scope, const Digest& digest);
+  Result<content::ReaderAt> Reader(const ContentScope& scope, const Digest& digest);
 
   // Ingests of the namespace. NotFound "reference <r>" when it has no such ingest.
   Result<content::IngestStatus> Ingest(const ContentScope& scope, const std::string& ref);
@@ -63,7 +65,7 @@ class ContentStore {
   // Unavailable while another writer holds the ref.
   Result<std::unique_ptr<ContentWriter>> OpenWriter(const ContentScope& scope, const std::string& ref,
                                                     int64_t total,
-                                                    const std::optional<content::Digest>& expected);
+                                                    const std::optional<Digest>& expected);
 
  private:
   Db& db_;

@@ -11,7 +11,7 @@ namespace berth::metadata {
 ContentWriter::ContentWriter(Db& db, content::LocalStore& store, std::string ns,
                              std::optional<std::string> lease, std::string ref,
                              std::unique_ptr<content::Writer> writer, int64_t total,
-                             std::optional<content::Digest> blob)
+                             std::optional<Digest> blob)
     : db_(db),
       store_(store),
       ns_(std::move(ns)),
@@ -37,9 +37,9 @@ content::IngestStatus ContentWriter::Progress() const {
                                .updated_at = started_, .expected = blob_ ? blob_->String() : ""};
 }
 
-content::Digest ContentWriter::CurrentDigest() const {
+Digest ContentWriter::CurrentDigest() const {
   if (writer_) return writer_->CurrentDigest();
-  return blob_ ? *blob_ : content::Digest{};
+  return blob_ ? *blob_ : Digest{};
 }
 
 Status ContentWriter::Materialise(int64_t copy) {
@@ -79,7 +79,7 @@ Status ContentWriter::Truncate(int64_t size) {
   return Materialise(0);
 }
 
-Status ContentWriter::Record(Tx& tx, const content::Digest& digest, int64_t size,
+Status ContentWriter::Record(Tx& tx, const Digest& digest, int64_t size,
                              const labels::Labels& labels, Status* inner) {
   Status ins = content_meta::Insert(tx, ns_, digest.String(), size, labels);
   if (ins.Is(Errc::kAlreadyExists)) {
@@ -96,7 +96,7 @@ Status ContentWriter::Record(Tx& tx, const content::Digest& digest, int64_t size
   return Status::Ok();
 }
 
-Status ContentWriter::Commit(int64_t size, const std::optional<content::Digest>& expected,
+Status ContentWriter::Commit(int64_t size, const std::optional<Digest>& expected,
                              const labels::Labels& labels) {
   Status valid = labels::ValidateAll(labels).Wrap("info.Labels");
   if (!valid.ok()) {
@@ -114,7 +114,7 @@ Status ContentWriter::Commit(int64_t size, const std::optional<content::Digest>&
     if (expected && (!blob_ || *expected != *blob_)) {
       return FailedPrecondition("{:?} unexpected digest", ref_);
     }
-    const content::Digest digest = *blob_;
+    const Digest digest = *blob_;
     Status st = db_.Update([&](Tx& tx) -> Status {
       // The collector keeps blobs that ingests expect, so it is still there; check anyway,
       // inside the transaction that the sweep would need too.
@@ -127,7 +127,7 @@ Status ContentWriter::Commit(int64_t size, const std::optional<content::Digest>&
   } else {
     content::IngestStatus progress = writer_->Progress();
     if (size != 0 && size != progress.offset) {
-      Close().ok();
+      Close().IgnoreError();
       return FailedPrecondition("{:?} failed size validation: {} != {}", ref_, progress.offset, size);
     }
     // Hashing is incremental; this syncs and compares, outside any transaction.

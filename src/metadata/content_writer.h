@@ -12,13 +12,14 @@
 #include "common/labels.h"
 #include "common/status.h"
 #include "common/timeutil.h"
-#include "content/digest.h"
+#include "common/digest.h"
 #include "content/local_store.h"
 #include "content/types.h"
 #include "metadata/db.h"
 
 namespace berth::metadata {
 
+// Not thread-safe: used by the one thread that opened it (a Write stream, the differ, store_blob).
 class ContentWriter {
  public:
   ~ContentWriter();
@@ -30,7 +31,7 @@ class ContentWriter {
   // Progress; a shared write reports the blob as fully written.
   content::IngestStatus Progress() const;
   // Digest of what is written so far (the blob's for a shared write).
-  content::Digest CurrentDigest() const;
+  Digest CurrentDigest() const;
 
   Status Write(std::string_view data);
   Status Truncate(int64_t size);
@@ -38,10 +39,10 @@ class ContentWriter {
   // `size` > 0 differs from what was written, then the store's size/digest checks; AlreadyExists
   // "content <d>" when the namespace already owns the result (the ingest is gone either way).
   // On success the result is owned by the namespace, with `labels`, and is in the scope's lease.
-  Status Commit(int64_t size, const std::optional<content::Digest>& expected,
+  Status Commit(int64_t size, const std::optional<Digest>& expected,
                 const labels::Labels& labels);
   // The digest and size of the last successful (or AlreadyExists) commit.
-  const content::Digest& committed() const { return committed_; }
+  const Digest& committed() const { return committed_; }
   // Leaves the ingest for a later writer. Idempotent.
   Status Close();
 
@@ -49,11 +50,11 @@ class ContentWriter {
   friend class ContentStore;
   ContentWriter(Db& db, content::LocalStore& store, std::string ns, std::optional<std::string> lease,
                 std::string ref, std::unique_ptr<content::Writer> writer, int64_t total,
-                std::optional<content::Digest> blob);
+                std::optional<Digest> blob);
   // Turns a shared write into a real ingest, copying the first `copy` bytes of the blob.
   Status Materialise(int64_t copy);
   // The DB half of a commit, shared by both kinds of write; runs inside Db::Update.
-  Status Record(Tx& tx, const content::Digest& digest, int64_t size, const labels::Labels& labels,
+  Status Record(Tx& tx, const Digest& digest, int64_t size, const labels::Labels& labels,
                 Status* inner);
 
   Db& db_;
@@ -63,9 +64,9 @@ class ContentWriter {
   std::string ref_;
   std::unique_ptr<content::Writer> writer_;  // null while shared
   int64_t total_;
-  std::optional<content::Digest> blob_;  // shared: the existing blob
+  std::optional<Digest> blob_;  // shared: the existing blob
   TimePoint started_;
-  content::Digest committed_;
+  Digest committed_;
   bool finished_ = false;
 };
 

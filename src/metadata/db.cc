@@ -148,7 +148,7 @@ Status Db::RunTx(bool writable, const std::function<Status(Tx&)>& fn) {
   }
   Status commit = tx.Exec("COMMIT");
   if (!commit.ok()) {
-    (void)tx.Exec("ROLLBACK");
+    tx.Exec("ROLLBACK").IgnoreError();
   }
   return commit;
 }

@@ -22,6 +22,7 @@
 namespace berth::metadata {
 
 // A prepared statement borrowed from the connection's cache; reset when it goes out of scope.
+// Not thread-safe: belongs to the transaction that prepared it (the thread inside Update/View).
 class Stmt {
  public:
   Stmt(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
@@ -53,6 +54,7 @@ class Stmt {
 class Db;
 
 // A transaction in progress: hands out statements; valid only inside Update/View.
+// Not thread-safe: used only by the thread running the Update/View callback it was given to.
 class Tx {
  public:
   explicit Tx(Db& db, bool writable) : db_(db), writable_(writable) {}
@@ -72,6 +74,8 @@ struct Migration {
   std::string_view sql;
 };
 
+// Thread-safe: Update and View may be called from any thread; transactions run one at a time
+// (one std::mutex, not recursive), so a callback must not call Update or View again.
 class Db {
  public:
   // Opens (creating if needed) the DB at `path` and migrates it to the newest schema.

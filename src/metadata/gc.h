@@ -44,6 +44,7 @@ struct BlobFiles {
 using SnapshotRef = std::pair<std::string, std::string>;
 
 // Each snapshotter plugs its snapshots into the graph (parents, labels) and sweeps its own.
+// Thread-safety: called only inside the collector's Db::Update, so never concurrently.
 class SnapshotGc {
  public:
   virtual ~SnapshotGc() = default;
@@ -63,6 +64,8 @@ struct GcStats {
   std::chrono::microseconds took{0};
 };
 
+// Thread-safe after set-up: AddSnapshotter only before the first Collect; Collect may be called
+// from any thread (each runs inside one Db::Update, so collections never overlap).
 class GarbageCollection {
  public:
   GarbageCollection(Db& db, BlobFiles files) : db_(db), files_(std::move(files)) {}

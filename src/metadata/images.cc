@@ -2,8 +2,8 @@
 
 #include <utility>
 
-#include "content/digest.h"
-#include "github.com/containerd/containerd/api/types/descriptor.pb.h"
+#include "common/descriptor_proto.h"
+#include "common/digest.h"
 #include "metadata/label_rows.h"
 #include "metadata/namespaces.h"
 
@@ -12,23 +12,18 @@ namespace {
 
 std::string EncodeTarget(const Descriptor& d) {
   containerd::types::Descriptor pb;
-  pb.set_media_type(d.media_type);
-  pb.set_digest(d.digest);
-  pb.set_size(d.size);
-  for (const auto& [k, v] : d.annotations) (*pb.mutable_annotations())[k] = v;
+  DescriptorToProto(d, &pb);
   return pb.SerializeAsString();
 }
 
 Result<Descriptor> DecodeTarget(const std::string& bytes, std::string_view name) {
   containerd::types::Descriptor pb;
   if (!pb.ParseFromString(bytes)) return Internal("image {:?}: unreadable target", name);
-  Descriptor d{pb.media_type(), pb.digest(), pb.size(),
-               labels::Labels(pb.annotations().begin(), pb.annotations().end())};
-  return d;
+  return DescriptorFromProto(pb);
 }
 
 Status ValidateTarget(const Descriptor& target) {
-  auto digest = content::ParseDigest(target.digest);
+  auto digest = ParseDigest(target.digest);
   if (!digest.ok()) {
     // ParseDigest says `invalid digest "x": reason`; containerd says `Target.Digest "x" invalid: reason`.
     const std::string& msg = digest.status().message();

@@ -3,34 +3,21 @@
 // The target's content need not exist: the image record is only a name for a root.
 #pragma once
 
-#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/filters.h"
-#include "common/labels.h"
+#include "common/records.h"
 #include "common/status.h"
-#include "common/timeutil.h"
 #include "metadata/db.h"
 
 namespace berth::metadata {
 
-// An OCI descriptor as the image target (stored as a serialized containerd.types.Descriptor).
-struct Descriptor {
-  std::string media_type;
-  std::string digest;
-  int64_t size = 0;
-  labels::Labels annotations;
-};
-
-struct Image {
-  std::string name;
-  labels::Labels labels;
-  Descriptor target;
-  TimePoint created_at{};
-  TimePoint updated_at{};
-};
+// The image record (common/records.h); its target is stored as a serialized
+// containerd.types.Descriptor (no platform).
+using Descriptor = berth::Descriptor;
+using Image = berth::Image;
 
 // Stateless: every call runs inside the caller's transaction.
 namespace images {

@@ -33,6 +33,12 @@ Status Remove(Tx& tx, std::string_view ns, std::string_view lease, std::string_v
   return del.Bind(1, ns).Bind(2, lease).Bind(3, type).Bind(4, id).Run();
 }
 
+Status RemoveFromAllLeases(Tx& tx, std::string_view ns, std::string_view type, std::string_view id) {
+  BERTH_ASSIGN_OR_RETURN(auto del, tx.Prepare(
+      "DELETE FROM lease_resources WHERE namespace=?1 AND type=?2 AND resource=?3"));
+  return del.Bind(1, ns).Bind(2, type).Bind(3, id).Run();
+}
+
 Result<std::vector<Resource>> List(Tx& tx, std::string_view ns, std::string_view lease) {
   std::vector<Resource> out;
   BERTH_ASSIGN_OR_RETURN(auto q, tx.Prepare(

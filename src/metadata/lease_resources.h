@@ -29,6 +29,9 @@ Status Add(Tx& tx, std::string_view ns, std::string_view lease, std::string_view
 // Removes it; removing one that is not there is fine.
 Status Remove(Tx& tx, std::string_view ns, std::string_view lease, std::string_view type,
               std::string_view id);
+// Removes it from every lease of `ns`: a resource that no longer exists must not keep a later
+// one of the same id alive. None there is fine.
+Status RemoveFromAllLeases(Tx& tx, std::string_view ns, std::string_view type, std::string_view id);
 Result<std::vector<Resource>> List(Tx& tx, std::string_view ns, std::string_view lease);
 // InvalidArgument unless `type` is one containerd knows: content, ingests, snapshots/<name>.
 Status ValidateType(std::string_view type);

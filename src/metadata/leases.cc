@@ -6,7 +6,7 @@
 #include <array>
 #include <utility>
 
-#include "content/digest.h"
+#include "common/digest.h"
 #include "metadata/label_rows.h"
 #include "metadata/namespaces.h"
 
@@ -110,7 +110,7 @@ Result<lease_resources::Resource> ParseResource(const lease_resources::Resource&
   if (first == lease_resources::kContent || first == lease_resources::kIngests) {
     if (parts != 1) return InvalidArgument("invalid resource type {}", r.type);
     if (first == lease_resources::kContent) {
-      auto digest = content::ParseDigest(r.id);
+      auto digest = ParseDigest(r.id);
       if (!digest.ok()) {
         // ParseDigest says `invalid digest "x": reason`; containerd names only the reason.
         const std::string& msg = digest.status().message();

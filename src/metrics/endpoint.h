@@ -16,6 +16,8 @@ namespace berth::metrics {
 
 inline constexpr const char* kMetricsPath = "/v1/metrics";
 
+// Thread-safety: Start and the destructor belong to the owner (the Server); the exposer's threads
+// call the collectables, which must be thread-safe; port() is fixed once started.
 class Endpoint {
  public:
   // InvalidArgument for an address that is not host:port; Unavailable when it cannot be bound.

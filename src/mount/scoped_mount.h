@@ -14,6 +14,8 @@
 
 namespace berth::mount {
 
+// Not thread-safe: one owner (move it to hand it over). Separate ScopedMounts may be made on many
+// threads at once: each gets its own mkdtemp directory.
 class ScopedMount {
  public:
   // Creates `<parent>/berth-mount-XXXXXX` and mounts `mounts` on it (MountAll). An empty

@@ -10,6 +10,8 @@
 #include <climits>
 #include <sstream>
 
+#include "common/files.h"
+
 namespace berth::oci {
 namespace {
 
@@ -88,27 +90,20 @@ std::vector<GroupEntry> ParseGroup(std::string_view text) {
 
 Result<std::optional<std::string>> ReadFileInRoot(const std::filesystem::path& rootfs,
                                                   const std::string& path) {
-  int root = ::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (root < 0) return ErrnoStatus(fmt::format("open root filesystem {}", rootfs.string()), errno);
+  BERTH_ASSIGN_OR_RETURN(UniqueFd root, files::Open(rootfs, O_PATH | O_DIRECTORY));
   open_how how{};
   how.flags = O_RDONLY | O_CLOEXEC;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
   std::string rel = path;
   while (rel.starts_with('/')) rel.erase(0, 1);
-  int fd = static_cast<int>(::syscall(SYS_openat2, root, rel.c_str(), &how, sizeof how));
-  int err = errno;
-  ::close(root);
-  if (fd < 0) {
+  UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, root.get(), rel.c_str(), &how, sizeof how)));
+  if (!fd) {
+    int err = errno;
     if (err == ENOENT || err == ENOTDIR) return std::optional<std::string>();
     return ErrnoStatus(fmt::format("open {} in {}", path, rootfs.string()), err);
   }
-  std::string data;
-  char buf[8192];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) data.append(buf, static_cast<size_t>(n));
-  err = errno;
-  ::close(fd);
-  if (n < 0) return ErrnoStatus(fmt::format("read {} in {}", path, rootfs.string()), err);
+  BERTH_ASSIGN_OR_RETURN(std::string data,
+                         files::ReadFd(fd.get(), fmt::format("{} in {}", path, rootfs.string()), 0, files::kNoLimit));
   return std::optional<std::string>(std::move(data));
 }
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "remotes/registry.h"
+#include "remotes/types.h"
 
 namespace berth::remotes {
 
@@ -65,6 +65,8 @@ enum class Failure {
   kTooLarge,   // the in-memory body passed max_body
 };
 
+// Thread-safe: Perform and PerformWithRetry may be called from many threads at once (const over
+// fixed options; each thread uses its own curl handle, curl_global_init runs once).
 class Transport {
  public:
   explicit Transport(TransportOptions options);

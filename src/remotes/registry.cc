@@ -1,7 +1,5 @@
 #include "remotes/registry.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <charconv>
 #include <fstream>
@@ -11,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/digest.h"
 #include "common/logging.h"
 #include "images/rootfs.h"
 #include "images/walk.h"
@@ -35,19 +34,8 @@ std::string AcceptHeader() {
 }
 
 // The digest of `data` in the algorithm of the digest `algorithm_of`: sha512, else sha256.
-std::string DigestOf(std::string_view algorithm_of, std::string_view data) {
-  if (!algorithm_of.starts_with("sha512:")) return images::Sha256Digest(data);
-  // The images helper is sha256 only; references may name sha512.
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), out, &len, EVP_sha512(), nullptr) != 1) return "";
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string s = "sha512:";
-  for (unsigned int i = 0; i < len; ++i) {
-    s += kHex[out[i] >> 4];
-    s += kHex[out[i] & 15];
-  }
-  return s;
+std::string DigestLike(std::string_view algorithm_of, std::string_view data) {
+  return std::move(DigestOf(algorithm_of.starts_with("sha512:") ? "sha512" : "sha256", data)).value().String();
 }
 
 std::string BareMediaType(std::string_view content_type) {
@@ -193,7 +181,7 @@ struct Registry::Impl {
   void CancelUpload(const std::string& url, const Scopes& scopes) {
     HttpRequest req{.method = "DELETE", .url = url};
     HttpResponse resp;
-    (void)Send(req, scopes, &resp);
+    Send(req, scopes, &resp).IgnoreError();
   }
 
   Status FinishUpload(const HttpResponse& resp, const Descriptor& desc, const std::string& what) const {
@@ -258,7 +246,7 @@ Result<Descriptor> Registry::Resolve(const Reference& ref) {
   std::string content_type, header_digest;
   BERTH_ASSIGN_OR_RETURN(std::string body, impl_->GetManifest(ref.path, object, what, &content_type, &header_digest));
   desc.size = static_cast<int64_t>(body.size());
-  desc.digest = DigestOf(ref.digest.empty() ? "sha256:" : ref.digest, body);
+  desc.digest = DigestLike(ref.digest.empty() ? "sha256:" : ref.digest, body);
   if (!ref.digest.empty() && desc.digest != ref.digest) {
     return FailedPrecondition("{} on registry {}: manifest has digest {}", what, impl_->host, desc.digest);
   }
@@ -282,7 +270,7 @@ Result<std::string> Registry::FetchManifest(const std::string& repository_path, 
   if (static_cast<int64_t>(body.size()) != desc.size) {
     return FailedPrecondition("{} on registry {}: got {} bytes, want {}", what, impl_->host, body.size(), desc.size);
   }
-  if (std::string got = DigestOf(desc.digest, body); got != desc.digest) {
+  if (std::string got = DigestLike(desc.digest, body); got != desc.digest) {
     return FailedPrecondition("{} on registry {}: content has digest {}", what, impl_->host, got);
   }
   if (media_type_out != nullptr) {
@@ -469,7 +457,7 @@ Status Registry::PushManifest(const std::string& repository_path, const std::str
     return InvalidArgument("{}: size {} is over 4 MiB", what, manifest.size());
   }
   const bool by_digest = tag_or_digest.starts_with("sha256:") || tag_or_digest.starts_with("sha512:");
-  const std::string digest = DigestOf(by_digest ? tag_or_digest : "sha256:", manifest);
+  const std::string digest = DigestLike(by_digest ? tag_or_digest : "sha256:", manifest);
   if (by_digest && digest != tag_or_digest) {
     return InvalidArgument("{}: content has digest {}", what, digest);
   }

@@ -4,7 +4,7 @@
 
 #include <string_view>
 
-#include "remotes/registry.h"
+#include "remotes/types.h"
 
 namespace berth::remotes {
 

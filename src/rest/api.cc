@@ -260,8 +260,8 @@ http::Response Api::StartContainer(const std::string& ns, const std::string& id,
   }
   // From here a failure removes what was made: a refused start leaves nothing behind.
   auto undo = [&](const Status& why) {
-    if (tasks_.Get(ns, id).ok()) tasks_.Delete(ns, id).status().ok();
-    containers_.Delete(ns, id).ok();
+    if (tasks_.Get(ns, id).ok()) tasks_.Delete(ns, id).IgnoreError();
+    containers_.Delete(ns, id).IgnoreError();
     if (new_namespace) containers_.RemoveNamespaceIfEmpty(ns);  // a refused start leaves no namespace
     log::Warn("rest: start container", {{"namespace", ns}, {"id", id}, {"error", why.ToString()}});
     return CriuError(why);
@@ -304,7 +304,7 @@ http::Response Api::DeleteContainer(const std::string& ns, const std::string& id
   if (task.ok()) {
     auto st = (*task)->State("");
     if (st.ok() && st->status() != containerd::v1::types::STOPPED && st->status() != containerd::v1::types::CREATED) {
-      if (st->status() == containerd::v1::types::PAUSED) (*task)->Resume().ok();
+      if (st->status() == containerd::v1::types::PAUSED) (*task)->Resume().IgnoreError();
       if (Status k = (*task)->Kill("", SIGKILL, true); !k.ok() && !k.Is(Errc::kNotFound)) return Error(k);
       auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
       auto waited = (*task)->Wait("", [deadline] { return std::chrono::steady_clock::now() > deadline; });
@@ -360,7 +360,7 @@ http::Response Api::AddProcess(const std::string& ns, const std::string& id, con
   if (Status st = tasks_.Exec(ns, id, exec); !st.ok()) return Error(st);
   auto pid = tasks_.Start(ns, id, exec_id);
   if (!pid.ok()) {
-    (*task)->Delete(exec_id).status().ok();
+    (*task)->Delete(exec_id).IgnoreError();
     return Error(pid.status());
   }
   process->pid = *pid;

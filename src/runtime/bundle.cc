@@ -8,7 +8,7 @@
 
 #include "common/identifiers.h"
 #include "common/logging.h"
-#include "content/files.h"
+#include "common/files.h"
 #include "mount/mount.h"
 
 namespace berth::runtime {
@@ -21,7 +21,7 @@ constexpr const char* kMarker = "berth-bundle";
 
 // The shim writes these files with a trailing newline.
 Result<std::string> ReadTrimmed(const fs::path& path) {
-  BERTH_ASSIGN_OR_RETURN(std::string s, content::files::ReadSmall(path));
+  BERTH_ASSIGN_OR_RETURN(std::string s, files::ReadSmall(path));
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;
 }
@@ -75,10 +75,8 @@ Result<Bundle> Bundle::Create(const fs::path& tasks_root, std::string_view ns, s
     return s;
   };
   // An empty file whose existence is all it says: no data to sync (this is the start path).
-  if (int fd = ::open((b.path / kMarker).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600); fd >= 0) {
-    ::close(fd);
-  } else {
-    return fail(ErrnoStatus(fmt::format("create {}", (b.path / kMarker).string()), errno));
+  if (auto marker = files::Open(b.path / kMarker, O_WRONLY | O_CREAT | O_EXCL, 0600); !marker.ok()) {
+    return fail(marker.status());
   }
   if (::mkdir(b.rootfs().c_str(), 0711) != 0) {
     return fail(ErrnoStatus(fmt::format("create {}", b.rootfs().string()), errno));
@@ -86,7 +84,7 @@ Result<Bundle> Bundle::Create(const fs::path& tasks_root, std::string_view ns, s
   if (::mkfifo(b.log_fifo().c_str(), 0700) != 0) {
     return fail(ErrnoStatus(fmt::format("mkfifo {}", b.log_fifo().string()), errno));
   }
-  if (Status s = content::files::WriteAtomic(b.path / "config.json", spec_json); !s.ok()) return fail(s);
+  if (Status s = files::WriteAtomic(b.path / "config.json", spec_json); !s.ok()) return fail(s);
   if (Status s = AllowRemappedRoot(b.path, spec_json); !s.ok()) return fail(s);
   return b;
 }
@@ -102,7 +100,7 @@ Result<std::vector<Bundle>> Bundle::LoadAll(const fs::path& tasks_root) {
       std::string name = entry.path().filename().string();
       if (!name.empty() && name[0] == '.') {
         // An interrupted Delete: finish it.
-        mount::UnmountAll(entry.path() / "rootfs").ok();
+        mount::UnmountAll(entry.path() / "rootfs").IgnoreError();
         fs::remove_all(entry.path(), ec);
         continue;
       }
@@ -124,7 +122,7 @@ Result<std::string> Bundle::ReadAddress() const { return ReadTrimmed(path / "add
 Result<std::string> Bundle::ReadShimBinary() const { return ReadTrimmed(path / "shim-binary-path"); }
 
 Status Bundle::WriteShimBinary(const std::string& binary) const {
-  return content::files::WriteAtomic(path / "shim-binary-path", binary);
+  return files::WriteAtomic(path / "shim-binary-path", binary);
 }
 
 Status Bundle::Delete() const {

@@ -10,6 +10,9 @@
 #include <cstring>
 #include <map>
 
+#include "common/files.h"
+#include "common/unique_fd.h"
+
 extern char** environ;
 
 namespace berth::runtime {
@@ -17,18 +20,12 @@ namespace berth::runtime {
 namespace {
 
 struct Pipe {
-  int r = -1, w = -1;
-  ~Pipe() { CloseBoth(); }
-  void CloseBoth() {
-    if (r >= 0) ::close(r);
-    if (w >= 0) ::close(w);
-    r = w = -1;
-  }
+  UniqueFd r, w;
   Status Open() {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) return ErrnoStatus("pipe", errno);
-    r = fds[0];
-    w = fds[1];
+    r.Reset(fds[0]);
+    w.Reset(fds[1]);
     return Status::Ok();
   }
 };
@@ -56,9 +53,9 @@ Result<CommandOutput> RunCommand(const Command& cmd) {
 
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, in.r, STDIN_FILENO);
-  posix_spawn_file_actions_adddup2(&fa, out.w, STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&fa, err.w, STDERR_FILENO);
+  posix_spawn_file_actions_adddup2(&fa, in.r.get(), STDIN_FILENO);
+  posix_spawn_file_actions_adddup2(&fa, out.w.get(), STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&fa, err.w.get(), STDERR_FILENO);
   if (!cmd.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, cmd.cwd.c_str());
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
@@ -84,30 +81,20 @@ Result<CommandOutput> RunCommand(const Command& cmd) {
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) return Unavailable("start {}: {}", cmd.path, std::strerror(rc));
-  ::close(in.r);
-  in.r = -1;
-  ::close(out.w);
-  out.w = -1;
-  ::close(err.w);
-  err.w = -1;
+  // The child has its copies: EOF on out/err comes when it (and its children) close theirs.
+  in.r.Reset();
+  out.w.Reset();
+  err.w.Reset();
 
   // Feed stdin (small: a serialized options message), then close it.
-  size_t off = 0;
-  while (off < cmd.stdin_data.size()) {
-    ssize_t n = ::write(in.w, cmd.stdin_data.data() + off, cmd.stdin_data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      break;  // the program does not read its stdin; not our problem
-    }
-    off += static_cast<size_t>(n);
-  }
-  ::close(in.w);
-  in.w = -1;
+  // A program that does not read its stdin is not our problem.
+  files::WriteAll(in.w.get(), cmd.stdin_data, cmd.path + " stdin").IgnoreError();
+  in.w.Reset();
 
   CommandOutput result;
   auto deadline = std::chrono::steady_clock::now() + cmd.timeout;
   bool timed_out = false;
-  pollfd fds[2] = {{out.r, POLLIN, 0}, {err.r, POLLIN, 0}};
+  pollfd fds[2] = {{out.r.get(), POLLIN, 0}, {err.r.get(), POLLIN, 0}};
   int open_fds = 2;
   char buf[4096];
   while (open_fds > 0) {

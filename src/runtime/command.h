@@ -29,6 +29,8 @@ struct CommandOutput {
 
 // Unavailable if it cannot be started; DeadlineExceeded if it ran out of time (then it was
 // killed). A non-zero exit is not an error here: the caller reads exit_code.
+// Thread-safe: may run from several threads at once (pipes are O_CLOEXEC, the environment is only
+// read, the child is waited for by its pid).
 Result<CommandOutput> RunCommand(const Command& cmd);
 
 }  // namespace berth::runtime

@@ -27,6 +27,8 @@ struct ShimLauncherConfig {
   bool debug = false;
 };
 
+// Thread-safe: every method is const over a config fixed at construction; concurrent starts are
+// separate processes.
 class ShimLauncher {
  public:
   explicit ShimLauncher(ShimLauncherConfig config) : config_(std::move(config)) {}

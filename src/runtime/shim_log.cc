@@ -9,20 +9,17 @@
 namespace berth::runtime {
 
 Result<std::shared_ptr<ShimLog>> ShimLog::Open(ttrpc::EventLoop& loop, const Bundle& bundle) {
-  int rfd = ::open(bundle.log_fifo().c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (rfd < 0) return ErrnoStatus(fmt::format("open {}", bundle.log_fifo().string()), errno);
-  int wfd = ::open(bundle.log_fifo().c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-  if (wfd < 0) {
-    int err = errno;
-    ::close(rfd);
-    return ErrnoStatus(fmt::format("open {} for writing", bundle.log_fifo().string()), err);
-  }
-  std::shared_ptr<ShimLog> log(new ShimLog(loop, bundle.ns, bundle.id, rfd, wfd));
+  auto fifo = std::make_shared<Fifo>();
+  fifo->read.Reset(::open(bundle.log_fifo().c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fifo->read) return ErrnoStatus(fmt::format("open {}", bundle.log_fifo().string()), errno);
+  fifo->write.Reset(::open(bundle.log_fifo().c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fifo->write) return ErrnoStatus(fmt::format("open {} for writing", bundle.log_fifo().string()), errno);
+  std::shared_ptr<ShimLog> log(new ShimLog(loop, bundle.ns, bundle.id, std::move(fifo)));
   std::weak_ptr<ShimLog> weak = log;
   loop.Post([weak] {
     auto self = weak.lock();
-    if (!self || self->rfd_ < 0) return;
-    Status s = self->loop_.Add(self->rfd_, EPOLLIN, [weak](uint32_t) {
+    if (!self || !self->fifo_->read) return;
+    Status s = self->loop_.Add(self->fifo_->read.get(), EPOLLIN, [weak](uint32_t) {
       if (auto me = weak.lock()) me->OnReadable();
     });
     if (!s.ok()) log::Warn("cannot follow shim log", {{"namespace", self->ns_}, {"id", self->id_}, {"error", s.ToString()}});
@@ -33,7 +30,7 @@ Result<std::shared_ptr<ShimLog>> ShimLog::Open(ttrpc::EventLoop& loop, const Bun
 void ShimLog::OnReadable() {
   char buf[4096];
   for (;;) {
-    ssize_t n = ::read(rfd_, buf, sizeof buf);
+    ssize_t n = ::read(fifo_->read.get(), buf, sizeof buf);
     if (n <= 0) break;
     partial_.append(buf, static_cast<size_t>(n));
     if (n < static_cast<ssize_t>(sizeof buf)) break;
@@ -48,15 +45,12 @@ void ShimLog::OnReadable() {
 }
 
 void ShimLog::Close() {
-  // The fds are closed on the loop thread, where they are registered.
-  int rfd = rfd_.exchange(-1);
-  int wfd = wfd_.exchange(-1);
-  if (rfd < 0) return;
-  ttrpc::EventLoop* loop = &loop_;
-  loop_.Post([loop, rfd, wfd] {
-    loop->Remove(rfd);
-    ::close(rfd);
-    ::close(wfd);
+  // The fds are closed on the loop thread, where they are registered (and read).
+  if (closed_.exchange(true)) return;
+  loop_.Post([loop = &loop_, fifo = fifo_] {
+    loop->Remove(fifo->read.get());
+    fifo->read.Reset();
+    fifo->write.Reset();
   });
 }
 

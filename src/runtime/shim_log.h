@@ -8,11 +8,14 @@
 #include <string>
 
 #include "common/status.h"
+#include "common/unique_fd.h"
 #include "runtime/bundle.h"
 #include "ttrpc/event_loop.h"
 
 namespace berth::runtime {
 
+// Thread-safe: Open and Close from any thread; the copying itself, and everything done to the
+// fifo's descriptors after Open, runs on the loop thread only.
 class ShimLog {
  public:
   // Any thread; registers on `loop`.
@@ -22,14 +25,20 @@ class ShimLog {
   void Close();
 
  private:
-  ShimLog(ttrpc::EventLoop& loop, std::string ns, std::string id, int rfd, int wfd)
-      : loop_(loop), ns_(std::move(ns)), id_(std::move(id)), rfd_(rfd), wfd_(wfd) {}
+  // The fifo's two ends; shared with the loop task that closes them, so that they are closed
+  // (on the loop thread) even when this object is gone by then.
+  struct Fifo {
+    UniqueFd read, write;
+  };
+  ShimLog(ttrpc::EventLoop& loop, std::string ns, std::string id, std::shared_ptr<Fifo> fifo)
+      : loop_(loop), ns_(std::move(ns)), id_(std::move(id)), fifo_(std::move(fifo)) {}
   void OnReadable();
 
   ttrpc::EventLoop& loop_;
-  std::string ns_, id_;
-  std::atomic<int> rfd_, wfd_;
-  std::string partial_;
+  const std::string ns_, id_;
+  const std::shared_ptr<Fifo> fifo_;
+  std::atomic<bool> closed_{false};
+  std::string partial_;  // loop thread only
 };
 
 }  // namespace berth::runtime

@@ -16,6 +16,9 @@ namespace berth::runtime {
 
 namespace shimapi = containerd::task::v2;
 
+// Thread-safe: calls may be made concurrently from any thread but the event loop's (they block
+// on the ttrpc client, which multiplexes them); its fields are fixed at construction, except
+// the atomic deleted mark.
 class ShimTask {
  public:
   ShimTask(Bundle bundle, std::string shim_binary, std::shared_ptr<ttrpc::Client> client)
@@ -49,8 +52,10 @@ class ShimTask {
   Result<shimapi::ConnectResponse> Connect();
   Status Shutdown();
 
-  // Set once the task was deleted through berthd (so a closing connection is expected).
-  std::atomic<bool> deleted{false};
+  // Whether the task was deleted through berthd (so a closing connection is expected); marked
+  // before the shim is told to go, never unmarked.
+  bool deleted() const { return deleted_.load(); }
+  void MarkDeleted() { deleted_.store(true); }
 
  private:
   template <typename Resp>
@@ -60,6 +65,7 @@ class ShimTask {
   Bundle bundle_;
   std::string shim_binary_;
   std::shared_ptr<ttrpc::Client> client_;
+  std::atomic<bool> deleted_{false};
 };
 
 }  // namespace berth::runtime

@@ -5,7 +5,9 @@
 #include <thread>
 
 #include "common/logging.h"
+#include "common/scope_guard.h"
 #include "github.com/containerd/containerd/api/events/task.pb.h"
+#include "mount/mount_proto.h"
 #include "runtime/shim_options.h"
 
 namespace berth::runtime {
@@ -15,8 +17,8 @@ TaskManager::TaskManager(TaskManagerConfig config, ttrpc::EventLoop& loop, event
 
 TaskManager::~TaskManager() { CloseAll(); }
 
-Result<std::shared_ptr<ShimTask>> TaskManager::Create(const std::string& ns, const std::string& id,
-                                                      const CreateTaskOptions& opts, uint32_t* pid) {
+Result<CreatedTask> TaskManager::Create(const std::string& ns, const std::string& id,
+                                        const CreateTaskOptions& opts) {
   const std::string key = Key(ns, id);
   {
     std::lock_guard lock(mu_);
@@ -25,44 +27,42 @@ Result<std::shared_ptr<ShimTask>> TaskManager::Create(const std::string& ns, con
     }
     creating_.insert(key);
   }
-  struct Unreserve {
-    TaskManager* m;
-    std::string key;
-    ~Unreserve() {
-      std::lock_guard lock(m->mu_);
-      m->creating_.erase(key);
-    }
-  } unreserve{this, key};
+  ScopeGuard unreserve([this, &key] {
+    std::lock_guard lock(mu_);
+    creating_.erase(key);
+  });
 
   BERTH_ASSIGN_OR_RETURN(std::optional<google::protobuf::Any> topts,
                          ShimOptions(opts.runtime, opts.runtime_options, opts.task_options, config_.shim_defaults));
 
   BERTH_ASSIGN_OR_RETURN(std::string binary, launcher_.Resolve(opts.runtime));
   BERTH_ASSIGN_OR_RETURN(Bundle bundle, Bundle::Create(config_.tasks_root, ns, id, opts.spec_json));
-  auto fail = [&](Status s) -> Status {
-    bundle.Delete().ok();
-    return s;
-  };
-  if (Status s = bundle.WriteShimBinary(binary); !s.ok()) return fail(s);
+  // From here a failure undoes each step made, in reverse: the shim, its log, the bundle.
+  ScopeGuard remove_bundle([&bundle] { bundle.Delete().IgnoreError(); });
+  BERTH_RETURN_IF_ERROR(bundle.WriteShimBinary(binary));
   std::string checkpoint = opts.checkpoint;
   if (opts.checkpoint_into_bundle) {
-    auto dir = opts.checkpoint_into_bundle(bundle.path);
-    if (!dir.ok()) return fail(dir.status());
-    checkpoint = *dir;
+    BERTH_ASSIGN_OR_RETURN(checkpoint, opts.checkpoint_into_bundle(bundle.path));
   }
-  auto log = ShimLog::Open(loop_, bundle);
-  if (!log.ok()) return fail(log.status());
+  BERTH_ASSIGN_OR_RETURN(std::shared_ptr<ShimLog> shim_log, ShimLog::Open(loop_, bundle));
+  ScopeGuard close_log([&shim_log] { shim_log->Close(); });
   auto address = launcher_.Start(binary, bundle, topts);
-  if (!address.ok()) {
-    (*log)->Close();
-    return fail(address.status().Wrap("failed to start shim"));
+  if (!address.ok()) return address.status().Wrap("failed to start shim");
+  auto attached = Attach(bundle, binary, *address, shim_log);
+  if (!attached.ok()) {
+    launcher_.CleanupDead(binary, bundle).IgnoreError();
+    return attached.status().Wrap("failed to start shim");
   }
-  auto task = Attach(bundle, binary, *address, *log);
-  if (!task.ok()) {
-    (*log)->Close();
-    launcher_.CleanupDead(binary, bundle).status().ok();
-    return fail(task.status().Wrap("failed to start shim"));
-  }
+  std::shared_ptr<ShimTask> task = std::move(attached).value();
+  ScopeGuard stop_shim([this, &task, &key] {
+    // As containerd: delete what the shim may have made, shut it down, forget it.
+    task->MarkDeleted();
+    task->Delete("").IgnoreError();
+    task->Shutdown().IgnoreError();
+    task->client().Close();
+    std::lock_guard lock(mu_);
+    tasks_.erase(key);
+  });
 
   containerd::task::v2::CreateTaskRequest req;
   req.set_id(id);
@@ -73,28 +73,13 @@ Result<std::shared_ptr<ShimTask>> TaskManager::Create(const std::string& ns, con
   req.set_terminal(opts.terminal);
   req.set_checkpoint(checkpoint);
   if (topts) *req.mutable_options() = *topts;
-  for (const auto& m : opts.rootfs) {
-    auto* pm = req.add_rootfs();
-    pm->set_type(m.type);
-    pm->set_source(m.source);
-    for (const auto& o : m.options) pm->add_options(o);
-  }
-  auto created = (*task)->Create(req);
-  if (!created.ok()) {
-    // As containerd: delete what the shim may have made, shut it down, remove the bundle.
-    (*task)->deleted = true;
-    (*task)->Delete("").status().ok();
-    (*task)->Shutdown().ok();
-    (*task)->client().Close();
-    {
-      std::lock_guard lock(mu_);
-      tasks_.erase(key);
-    }
-    (*log)->Close();
-    return fail(created.status().Wrap("failed to create shim task"));
-  }
-  if (pid != nullptr) *pid = created->pid();
-  return *task;
+  for (const auto& m : opts.rootfs) mount::ToProto(m, req.add_rootfs());
+  auto created = task->Create(req);
+  if (!created.ok()) return created.status().Wrap("failed to create shim task");
+  stop_shim.Dismiss();
+  close_log.Dismiss();
+  remove_bundle.Dismiss();
+  return CreatedTask{std::move(task), created->pid()};
 }
 
 Result<std::shared_ptr<ShimTask>> TaskManager::Attach(const Bundle& bundle, const std::string& binary,
@@ -113,7 +98,7 @@ Result<std::shared_ptr<ShimTask>> TaskManager::Attach(const Bundle& bundle, cons
 
 void TaskManager::OnShimClosed(const std::weak_ptr<ShimTask>& weak) {
   auto task = weak.lock();
-  if (!task || task->deleted) return;
+  if (!task || task->deleted()) return;
   {
     std::lock_guard lock(mu_);
     if (closing_) return;  // berthd is stopping: the shims keep running
@@ -160,13 +145,13 @@ void TaskManager::CleanupDeadShim(const Bundle& bundle, const std::string& binar
   exit.set_pid(pid);
   exit.set_exit_status(status);
   *exit.mutable_exited_at() = at;
-  publisher_.Publish(bundle.ns, "/tasks/exit", exit).ok();
+  publisher_.Publish(bundle.ns, "/tasks/exit", exit).IgnoreError();
   containerd::events::TaskDelete del;
   del.set_container_id(bundle.id);
   del.set_pid(pid);
   del.set_exit_status(status);
   *del.mutable_exited_at() = at;
-  publisher_.Publish(bundle.ns, "/tasks/delete", del).ok();
+  publisher_.Publish(bundle.ns, "/tasks/delete", del).IgnoreError();
 }
 
 Result<std::shared_ptr<ShimTask>> TaskManager::Get(const std::string& ns, const std::string& id) const {
@@ -198,7 +183,7 @@ Result<containerd::task::v2::DeleteResponse> TaskManager::Delete(const std::stri
   if (!resp.ok() && !resp.status().Is(Errc::kNotFound) && !resp.status().Is(Errc::kUnavailable)) {
     return resp.status();
   }
-  task->deleted = true;
+  task->MarkDeleted();
   Status shut = task->Shutdown();
   if (!shut.ok() && !shut.Is(Errc::kUnavailable)) {
     log::Warn("failed to shutdown shim task", {{"namespace", ns}, {"id", id}, {"error", shut.ToString()}});
@@ -263,7 +248,7 @@ void TaskManager::Restore(const std::function<bool(const std::string&, const std
                                             {"shim_pid", conn->shim_pid()}, {"task_pid", conn->task_pid()}});
           continue;
         }
-        (*task)->deleted = true;  // not a live shim after all: cleaned up below, not twice
+        (*task)->MarkDeleted();  // not a live shim after all: cleaned up below, not twice
         (*task)->client().Close();
       } else if (shim_log.ok()) {
         (*shim_log)->Close();

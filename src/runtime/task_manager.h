@@ -45,6 +45,12 @@ struct CreateTaskOptions {
   std::function<Result<std::string>(const std::filesystem::path& bundle)> checkpoint_into_bundle;
 };
 
+// A task just created: its shim, and the pid of its init process (not started yet).
+struct CreatedTask {
+  std::shared_ptr<ShimTask> task;
+  uint32_t pid = 0;
+};
+
 struct TaskManagerConfig {
   std::filesystem::path tasks_root;  // <state>/io.containerd.runtime.v2.task, containerd's place
   // Where earlier versions kept bundles: tasks found there at Restore are adopted as well.
@@ -55,14 +61,17 @@ struct TaskManagerConfig {
   ShimLauncherConfig launcher;
 };
 
+// Thread-safe: all methods may be called concurrently (the task map is behind a mutex); Create,
+// Delete, Restore and CloseAll block on shims, so never on the loop thread. A dead shim is
+// cleaned up on a thread of its own; CloseAll and the destructor wait for those.
 class TaskManager {
  public:
   TaskManager(TaskManagerConfig config, ttrpc::EventLoop& loop, events::Publisher& publisher);
   ~TaskManager();
 
-  // AlreadyExists `task ID: already exists` if the task is there (or being created).
-  Result<std::shared_ptr<ShimTask>> Create(const std::string& ns, const std::string& id,
-                                           const CreateTaskOptions& opts, uint32_t* pid);
+  // AlreadyExists `task ID: already exists` if the task is there (or being created). A failure
+  // undoes what was made (the shim, its log, the bundle).
+  Result<CreatedTask> Create(const std::string& ns, const std::string& id, const CreateTaskOptions& opts);
   // NotFound `task ID not found`.
   Result<std::shared_ptr<ShimTask>> Get(const std::string& ns, const std::string& id) const;
   std::vector<std::shared_ptr<ShimTask>> List(const std::string& ns) const;

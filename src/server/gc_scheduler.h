@@ -13,6 +13,8 @@
 
 namespace berth::server {
 
+// Thread-safe: CollectNow and Schedule may be called from any thread (collections run one at a
+// time); SetObserver only before collections run.
 class GcScheduler final : public services::GarbageCollector {
  public:
   explicit GcScheduler(metadata::GarbageCollection& gc,

@@ -12,40 +12,33 @@
 
 #include <fmt/format.h>
 
+#include "common/files.h"
+
 namespace berth::server {
 
 Result<DirLock> DirLock::Acquire(const std::filesystem::path& dir) {
   std::filesystem::path lock = dir / "berthd.lock";
-  int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return ErrnoStatus(fmt::format("open {}", lock.string()), errno);
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    int err = errno;
-    ::close(fd);
-    if (err == EWOULDBLOCK) {
+  BERTH_ASSIGN_OR_RETURN(UniqueFd fd, files::Open(lock, O_RDWR | O_CREAT, 0600));
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) {
       return FailedPrecondition("{} is in use by another berthd (lock {} is held)", dir.string(),
                                 lock.string());
     }
-    return ErrnoStatus(fmt::format("lock {}", lock.string()), err);
+    return ErrnoStatus(fmt::format("lock {}", lock.string()), errno);
   }
-  return DirLock(fd);
-}
-
-DirLock::~DirLock() {
-  if (fd_ >= 0) ::close(fd_);
+  return DirLock(std::move(fd));
 }
 
 namespace {
 
 // True when a server accepts connections on the socket.
 bool SomeoneListens(const std::filesystem::path& path) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return false;
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
+  return ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
 }
 
 }  // namespace

@@ -4,21 +4,19 @@
 #include <filesystem>
 
 #include "common/status.h"
+#include "common/unique_fd.h"
 
 namespace berth::server {
 
 // An exclusive flock on `<dir>/berthd.lock`, held for the daemon's lifetime.
+// Not thread-safe: owned by the Server (berthd's main thread) for the daemon's lifetime.
 class DirLock {
  public:
   static Result<DirLock> Acquire(const std::filesystem::path& dir);
-  DirLock(DirLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  DirLock& operator=(DirLock&&) = delete;
-  DirLock(const DirLock&) = delete;
-  ~DirLock();
 
  private:
-  explicit DirLock(int fd) : fd_(fd) {}
-  int fd_;
+  explicit DirLock(UniqueFd fd) : fd_(std::move(fd)) {}
+  UniqueFd fd_;  // the lock goes with it
 };
 
 // Makes `path` ready to bind: creates its parent directory, removes a stale socket left by

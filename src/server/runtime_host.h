@@ -14,6 +14,8 @@
 
 namespace berth::server {
 
+// Thread-safety: Start, Shutdown and the destructor belong to the owner's thread (berthd's main);
+// tasks() and ttrpc_address() are fixed after Start and may be read from any thread.
 class RuntimeHost {
  public:
   static Result<std::unique_ptr<RuntimeHost>> Start(const Config& config, events::Exchange& exchange);

@@ -15,6 +15,7 @@
 #include <grpcpp/server_builder.h>
 
 #include "common/cgroups.h"
+#include "common/files.h"
 #include "common/logging.h"
 #include "control/checkpoints.h"
 #include "diff/differ.h"
@@ -124,7 +125,7 @@ class Services {
           });
         },
         [&store](const std::string& digest) -> Status {
-          BERTH_ASSIGN_OR_RETURN(auto d, content::ParseDigest(digest));
+          BERTH_ASSIGN_OR_RETURN(auto d, ParseDigest(digest));
           return store.Delete(d);
         }};
   }
@@ -222,11 +223,9 @@ Status CheckRequiredPlugins(const std::vector<std::string>& required) {
 Status ApplyProcessSettings(const Config& c) {
   if (c.oom_score) {
     std::string value = std::to_string(*c.oom_score);
-    int fd = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return ErrnoStatus("open /proc/self/oom_score_adj", errno);
-    ssize_t n = ::write(fd, value.data(), value.size());
+    BERTH_ASSIGN_OR_RETURN(UniqueFd fd, files::Open("/proc/self/oom_score_adj", O_WRONLY));
+    ssize_t n = ::write(fd.get(), value.data(), value.size());
     int err = errno;
-    ::close(fd);
     if (n != static_cast<ssize_t>(value.size()) && (err == EACCES || err == EPERM)) {
       // Lowering the score needs CAP_SYS_RESOURCE, which an unprivileged or nested daemon
       // lacks; containerd carries on there too.
@@ -285,7 +284,7 @@ telemetry::CollectorSources CollectorSourcesOf(metadata::Db& db, Services& servi
                    total += static_cast<uint64_t>(info.size);
                    return Status::Ok();
                  })
-                .ok();
+                .IgnoreError();
             return total;
           },
       .events = [&exchange] { return exchange.published(); },

@@ -33,6 +33,8 @@ namespace berth::server {
 class Services;  // the gRPC service objects, defined in server.cc
 class RuntimeHost;
 
+// Not thread-safe: Start, Shutdown and the destructor run on berthd's main thread; what it starts
+// (gRPC, HTTP, runtime loop, GC, dumper) has threads of its own.
 class Server {
  public:
   // Takes the root/state locks, opens (and migrates) the metadata DB, starts serving.

@@ -11,6 +11,8 @@ namespace berth::services {
 
 namespace containersapi = containerd::services::containers::v1;
 
+// Thread-safe: gRPC calls its methods from many handler threads at once; it holds only references
+// to thread-safe components.
 class ContainersService final : public containersapi::Containers::Service {
  public:
   explicit ContainersService(control::Containers& containers) : containers_(containers) {}

@@ -12,6 +12,8 @@ namespace berth::services {
 
 namespace contentapi = containerd::services::content::v1;
 
+// Thread-safe: gRPC calls its methods from many handler threads at once; it holds only references
+// to thread-safe components.
 class ContentService final : public contentapi::Content::Service {
  public:
   ContentService(metadata::ContentStore& store, events::Publisher& publisher, GarbageCollector& gc)

@@ -12,6 +12,8 @@ namespace berth::services {
 
 namespace diffapi = containerd::services::diff::v1;
 
+// Thread-safe: gRPC calls its methods from many handler threads at once; it holds only references
+// to thread-safe components.
 class DiffService final : public diffapi::Diff::Service {
  public:
   explicit DiffService(diff::Differ& differ) : differ_(differ) {}

@@ -11,6 +11,8 @@ namespace berth::services {
 
 namespace evapi = containerd::services::events::v1;
 
+// Thread-safe: gRPC calls its methods from many handler threads at once; it holds only references
+// to thread-safe components.
 class EventsService final : public evapi::Events::Service {
  public:
   explicit EventsService(events::Exchange& exchange) : exchange_(exchange) {}

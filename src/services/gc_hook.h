@@ -7,6 +7,8 @@
 
 namespace berth::services {
 
+// Thread-safety: implementations must be thread-safe; services call both methods from any
+// gRPC handler thread.
 class GarbageCollector {
  public:
   virtual ~GarbageCollector() = default;

@@ -13,6 +13,8 @@ namespace berth::services {
 
 namespace imagesapi = containerd::services::images::v1;
 
+// Thread-safe: gRPC calls its methods from many handler threads at once; it holds only references
+// to thread-safe components.
 class ImagesService final : public imagesapi::Images::Service {
  public:
   ImagesService(metadata::Db& db, events::Publisher& publisher, GarbageCollector& gc)

@@ -39,12 +39,13 @@ IntrospectionService::IntrospectionService(std::vector<PluginInfo> plugins, std:
 grpc::Status IntrospectionService::Plugins(grpc::ServerContext* /*ctx*/,
                                            const introapi::PluginsRequest* req,
                                            introapi::PluginsResponse* resp) {
-  auto filter = filters::ParseAll({req->filters().begin(), req->filters().end()});
-  if (!filter.ok()) return ToGrpc(filter.status());
-  for (const auto& p : plugins_) {
-    if ((*filter)->Match(ProtoAdaptor(p))) *resp->add_plugins() = p;
-  }
-  return grpc::Status::OK;
+  return Serve([&]() -> Reply {
+    BERTH_ASSIGN_OR_RETURN(auto filter, filters::ParseAll(req->filters()));
+    for (const auto& p : plugins_) {
+      if (filter->Match(ProtoAdaptor(p))) *resp->add_plugins() = p;
+    }
+    return {};
+  });
 }
 
 grpc::Status IntrospectionService::Server(grpc::ServerContext* /*ctx*/,

@@ -24,6 +24,8 @@ struct PluginInfo {
   Status init_error;  // ok when the component started
 };
 
+// Thread-safe: gRPC calls it from any handler thread; its plugin list and UUID are fixed at
+// construction.
 class IntrospectionService final : public introapi::Introspection::Service {
  public:
   IntrospectionService(std::vector<PluginInfo> plugins, std::string uuid);

@@ -21,86 +21,84 @@ metadata::lease_resources::Resource FromProto(const leasesapi::Resource& r) {
 
 grpc::Status LeasesService::Create(grpc::ServerContext* ctx, const leasesapi::CreateRequest* req,
                                    leasesapi::CreateResponse* resp) {
-  auto ns = RequireNamespace(*ctx);
-  if (!ns.ok()) return ToGrpc(ns.status());
-  metadata::Lease lease{req->id(), labels::Labels(req->labels().begin(), req->labels().end()), {}};
-  if (lease.id.empty()) lease.id = metadata::leases::RandomId();
-  Status st = db_.Update([&](metadata::Tx& tx) -> Status {
-    BERTH_ASSIGN_OR_RETURN(lease, metadata::leases::Create(tx, *ns, lease));
-    return Status::Ok();
+  return Serve([&]() -> Reply {
+    BERTH_ASSIGN_OR_RETURN(std::string ns, RequireNamespace(*ctx));
+    metadata::Lease lease{req->id(), labels::Labels(req->labels().begin(), req->labels().end()), {}};
+    if (lease.id.empty()) lease.id = metadata::leases::RandomId();
+    BERTH_RETURN_IF_ERROR(db_.Update([&](metadata::Tx& tx) -> Status {
+      BERTH_ASSIGN_OR_RETURN(lease, metadata::leases::Create(tx, ns, lease));
+      return Status::Ok();
+    }));
+    ToProto(lease, resp->mutable_lease());
+    log::Debug("lease created", {{"namespace", ns}, {"id", lease.id}});
+    return {};
   });
-  if (!st.ok()) return ToGrpc(st);
-  ToProto(lease, resp->mutable_lease());
-  log::Debug("lease created", {{"namespace", *ns}, {"id", lease.id}});
-  return grpc::Status::OK;
 }
 
 grpc::Status LeasesService::Delete(grpc::ServerContext* ctx, const leasesapi::DeleteRequest* req,
                                    google::protobuf::Empty* /*resp*/) {
-  auto ns = RequireNamespace(*ctx);
-  if (!ns.ok()) return ToGrpc(ns.status());
-  Status st = db_.Update([&](metadata::Tx& tx) {
-    return metadata::leases::Delete(tx, *ns, req->id());
+  return Serve([&]() -> Reply {
+    BERTH_ASSIGN_OR_RETURN(std::string ns, RequireNamespace(*ctx));
+    BERTH_RETURN_IF_ERROR(db_.Update([&](metadata::Tx& tx) { return metadata::leases::Delete(tx, ns, req->id()); }));
+    log::Debug("lease deleted", {{"namespace", ns}, {"id", req->id()}, {"sync", req->sync()}});
+    if (req->sync()) return gc_.CollectNow();
+    gc_.Schedule();
+    return {};
   });
-  if (!st.ok()) return ToGrpc(st);
-  log::Debug("lease deleted", {{"namespace", *ns}, {"id", req->id()}, {"sync", req->sync()}});
-  if (req->sync()) return ToGrpc(gc_.CollectNow());
-  gc_.Schedule();
-  return grpc::Status::OK;
 }
 
 grpc::Status LeasesService::List(grpc::ServerContext* ctx, const leasesapi::ListRequest* req,
                                  leasesapi::ListResponse* resp) {
-  auto ns = RequireNamespace(*ctx);
-  if (!ns.ok()) return ToGrpc(ns.status());
-  std::vector<std::string> filters(req->filters().begin(), req->filters().end());
-  Status st = db_.View([&](metadata::Tx& tx) -> Status {
-    BERTH_ASSIGN_OR_RETURN(auto all, metadata::leases::List(tx, *ns, filters));
-    for (const auto& lease : all) ToProto(lease, resp->add_leases());
-    return Status::Ok();
+  return Serve([&]() -> Reply {
+    BERTH_ASSIGN_OR_RETURN(std::string ns, RequireNamespace(*ctx));
+    std::vector<std::string> filters(req->filters().begin(), req->filters().end());
+    return db_.View([&](metadata::Tx& tx) -> Status {
+      BERTH_ASSIGN_OR_RETURN(auto all, metadata::leases::List(tx, ns, filters));
+      for (const auto& lease : all) ToProto(lease, resp->add_leases());
+      return Status::Ok();
+    });
   });
-  return ToGrpc(st);
 }
 
 grpc::Status LeasesService::AddResource(grpc::ServerContext* ctx,
                                         const leasesapi::AddResourceRequest* req,
                                         google::protobuf::Empty* /*resp*/) {
-  auto ns = RequireNamespace(*ctx);
-  if (!ns.ok()) return ToGrpc(ns.status());
-  Status st = db_.Update([&](metadata::Tx& tx) {
-    return metadata::leases::AddResource(tx, *ns, req->id(), FromProto(req->resource()));
+  return Serve([&]() -> Reply {
+    BERTH_ASSIGN_OR_RETURN(std::string ns, RequireNamespace(*ctx));
+    return db_.Update([&](metadata::Tx& tx) {
+      return metadata::leases::AddResource(tx, ns, req->id(), FromProto(req->resource()));
+    });
   });
-  return ToGrpc(st);
 }
 
 grpc::Status LeasesService::DeleteResource(grpc::ServerContext* ctx,
                                            const leasesapi::DeleteResourceRequest* req,
                                            google::protobuf::Empty* /*resp*/) {
-  auto ns = RequireNamespace(*ctx);
-  if (!ns.ok()) return ToGrpc(ns.status());
-  Status st = db_.Update([&](metadata::Tx& tx) {
-    return metadata::leases::DeleteResource(tx, *ns, req->id(), FromProto(req->resource()));
+  return Serve([&]() -> Reply {
+    BERTH_ASSIGN_OR_RETURN(std::string ns, RequireNamespace(*ctx));
+    BERTH_RETURN_IF_ERROR(db_.Update([&](metadata::Tx& tx) {
+      return metadata::leases::DeleteResource(tx, ns, req->id(), FromProto(req->resource()));
+    }));
+    gc_.Schedule();  // what the lease held may now be unreferenced (containerd marks dirty)
+    return {};
   });
-  if (!st.ok()) return ToGrpc(st);
-  gc_.Schedule();  // what the lease held may now be unreferenced (containerd marks dirty)
-  return grpc::Status::OK;
 }
 
 grpc::Status LeasesService::ListResources(grpc::ServerContext* ctx,
                                           const leasesapi::ListResourcesRequest* req,
                                           leasesapi::ListResourcesResponse* resp) {
-  auto ns = RequireNamespace(*ctx);
-  if (!ns.ok()) return ToGrpc(ns.status());
-  Status st = db_.View([&](metadata::Tx& tx) -> Status {
-    BERTH_ASSIGN_OR_RETURN(auto all, metadata::leases::ListResources(tx, *ns, req->id()));
-    for (const auto& r : all) {
-      auto* out = resp->add_resources();
-      out->set_id(r.id);
-      out->set_type(r.type);
-    }
-    return Status::Ok();
+  return Serve([&]() -> Reply {
+    BERTH_ASSIGN_OR_RETURN(std::string ns, RequireNamespace(*ctx));
+    return db_.View([&](metadata::Tx& tx) -> Status {
+      BERTH_ASSIGN_OR_RETURN(auto all, metadata::leases::ListResources(tx, ns, req->id()));
+      for (const auto& r : all) {
+        auto* out = resp->add_resources();
+        out->set_id(r.id);
+        out->set_type(r.type);
+      }
+      return Status::Ok();
+    });
   });
-  return ToGrpc(st);
 }
 
 }  // namespace berth::services

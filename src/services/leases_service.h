@@ -12,6 +12,8 @@ namespace berth::services {
 
 namespace leasesapi = containerd::services::leases::v1;
 
+// Thread-safe: gRPC calls its methods from many handler threads at once; it holds only references
+// to thread-safe components.
 class LeasesService final : public leasesapi::Leases::Service {
  public:
   LeasesService(metadata::Db& db, GarbageCollector& gc) : db_(db), gc_(gc) {}

@@ -11,6 +11,8 @@ namespace berth::services {
 
 namespace nsapi = containerd::services::namespaces::v1;
 
+// Thread-safe: gRPC calls its methods from many handler threads at once; it holds only references
+// to thread-safe components.
 class NamespacesService final : public nsapi::Namespaces::Service {
  public:
   NamespacesService(metadata::Db& db, events::Publisher& publisher)

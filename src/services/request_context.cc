@@ -33,4 +33,9 @@ Result<std::string> RequireNamespace(const grpc::ServerContext& ctx) {
   return *ns;
 }
 
+Result<metadata::ContentScope> ContentScopeOf(const grpc::ServerContext& ctx) {
+  BERTH_ASSIGN_OR_RETURN(std::string ns, RequireNamespace(ctx));
+  return metadata::ContentScope{std::move(ns), LeaseOf(ctx)};
+}
+
 }  // namespace berth::services

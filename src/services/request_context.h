@@ -1,5 +1,5 @@
 // What a request carries besides its message: the namespace, in gRPC metadata
-// `containerd-namespace` exactly as containerd's clients send it.
+// `containerd-namespace` exactly as containerd's clients send it, and the lease.
 #pragma once
 
 #include <optional>
@@ -8,6 +8,7 @@
 #include <grpcpp/server_context.h>
 
 #include "common/status.h"
+#include "metadata/content_store.h"
 
 namespace berth::services {
 
@@ -24,5 +25,8 @@ Result<std::string> RequireNamespace(const grpc::ServerContext& ctx);
 
 // The lease the client named, if any.
 std::optional<std::string> LeaseOf(const grpc::ServerContext& ctx);
+
+// The namespace (as RequireNamespace) and the lease: whom a content request is for.
+Result<metadata::ContentScope> ContentScopeOf(const grpc::ServerContext& ctx);
 
 }  // namespace berth::services

@@ -17,6 +17,8 @@ namespace berth::services {
 
 namespace snapshotsapi = containerd::services::snapshots::v1;
 
+// Thread-safe: gRPC calls its methods from many handler threads at once; the snapshotter map is
+// fixed at construction and the rest are references to thread-safe components.
 class SnapshotsService final : public snapshotsapi::Snapshots::Service {
  public:
   using Snapshotters = std::map<std::string, snapshots::Snapshotter*, std::less<>>;

@@ -30,231 +30,238 @@ void ToProcess(const std::string& id, const containerd::task::v2::StateResponse&
 }  // namespace
 
 Result<std::shared_ptr<runtime::ShimTask>> TasksService::TaskOf(const grpc::ServerContext& ctx,
-                                                                const std::string& id, std::string* ns_out) {
+                                                                const std::string& id) {
   BERTH_ASSIGN_OR_RETURN(std::string ns, RequireNamespace(ctx));
-  if (ns_out != nullptr) *ns_out = ns;
   return tasks_.Get(ns, id);
 }
 
 grpc::Status TasksService::Create(grpc::ServerContext* ctx, const tasksapi::CreateTaskRequest* req,
                                   tasksapi::CreateTaskResponse* resp) {
-  auto ns = RequireNamespace(*ctx);
-  if (!ns.ok()) return ToGrpc(ns.status());
-  control::TaskRequest task_req;
-  if (req->has_checkpoint() && !req->checkpoint().digest().empty()) {
-    const auto& d = req->checkpoint();
-    task_req.checkpoint = checkpoint::Blob{d.media_type(), d.digest(), d.size()};
-  }
-  task_req.container_id = req->container_id();
-  task_req.runtime_path = req->runtime_path();
-  if (req->has_options()) task_req.options = req->options();
-  task_req.rootfs = mount::FromProto(req->rootfs());
-  task_req.stdin_path = req->stdin();
-  task_req.stdout_path = req->stdout();
-  task_req.stderr_path = req->stderr();
-  task_req.terminal = req->terminal();
-  auto created = tasks_.Create(*ns, task_req);
-  if (!created.ok()) return ToGrpc(created.status());
-  resp->set_container_id(req->container_id());
-  resp->set_pid(created->pid);
-  return grpc::Status::OK;
+  return Serve([&]() -> Reply {
+    BERTH_ASSIGN_OR_RETURN(std::string ns, RequireNamespace(*ctx));
+    control::TaskRequest task_req;
+    if (req->has_checkpoint() && !req->checkpoint().digest().empty()) {
+      const auto& d = req->checkpoint();
+      task_req.checkpoint = checkpoint::Blob{d.media_type(), d.digest(), d.size()};
+    }
+    task_req.container_id = req->container_id();
+    task_req.runtime_path = req->runtime_path();
+    if (req->has_options()) task_req.options = req->options();
+    task_req.rootfs = mount::FromProto(req->rootfs());
+    task_req.stdin_path = req->stdin();
+    task_req.stdout_path = req->stdout();
+    task_req.stderr_path = req->stderr();
+    task_req.terminal = req->terminal();
+    BERTH_ASSIGN_OR_RETURN(control::CreatedTask created, tasks_.Create(ns, task_req));
+    resp->set_container_id(req->container_id());
+    resp->set_pid(created.pid);
+    return {};
+  });
 }
 
 grpc::Status TasksService::Start(grpc::ServerContext* ctx, const tasksapi::StartRequest* req,
                                  tasksapi::StartResponse* resp) {
-  auto ns = RequireNamespace(*ctx);
-  if (!ns.ok()) return ToGrpc(ns.status());
-  auto pid = tasks_.Start(*ns, req->container_id(), req->exec_id());
-  if (!pid.ok()) return ToGrpc(pid.status());
-  resp->set_pid(*pid);
-  return grpc::Status::OK;
+  return Serve([&]() -> Reply {
+    BERTH_ASSIGN_OR_RETURN(std::string ns, RequireNamespace(*ctx));
+    BERTH_ASSIGN_OR_RETURN(uint32_t pid, tasks_.Start(ns, req->container_id(), req->exec_id()));
+    resp->set_pid(pid);
+    return {};
+  });
 }
 
 grpc::Status TasksService::Delete(grpc::ServerContext* ctx, const tasksapi::DeleteTaskRequest* req,
                                   tasksapi::DeleteResponse* resp) {
-  auto ns = RequireNamespace(*ctx);
-  if (!ns.ok()) return ToGrpc(ns.status());
-  auto exit = tasks_.Delete(*ns, req->container_id());
-  if (!exit.ok()) return ToGrpc(exit.status());
-  resp->set_pid(exit->pid());
-  resp->set_exit_status(exit->exit_status());
-  *resp->mutable_exited_at() = exit->exited_at();
-  return grpc::Status::OK;
+  return Serve([&]() -> Reply {
+    BERTH_ASSIGN_OR_RETURN(std::string ns, RequireNamespace(*ctx));
+    BERTH_ASSIGN_OR_RETURN(auto exit, tasks_.Delete(ns, req->container_id()));
+    resp->set_pid(exit.pid());
+    resp->set_exit_status(exit.exit_status());
+    *resp->mutable_exited_at() = exit.exited_at();
+    return {};
+  });
 }
 
 grpc::Status TasksService::DeleteProcess(grpc::ServerContext* ctx, const tasksapi::DeleteProcessRequest* req,
                                          tasksapi::DeleteResponse* resp) {
-  auto task = TaskOf(*ctx, req->container_id());
-  if (!task.ok()) return ToGrpc(task.status());
-  if (req->exec_id().empty()) return ToGrpc(InvalidArgument("exec id cannot be empty"));
-  auto exit = (*task)->Delete(req->exec_id());
-  if (!exit.ok()) return ToGrpc(exit.status());
-  resp->set_id(req->exec_id());
-  resp->set_pid(exit->pid());
-  resp->set_exit_status(exit->exit_status());
-  *resp->mutable_exited_at() = exit->exited_at();
-  return grpc::Status::OK;
+  return Serve([&]() -> Reply {
+    BERTH_ASSIGN_OR_RETURN(auto task, TaskOf(*ctx, req->container_id()));
+    if (req->exec_id().empty()) return InvalidArgument("exec id cannot be empty");
+    BERTH_ASSIGN_OR_RETURN(auto exit, task->Delete(req->exec_id()));
+    resp->set_id(req->exec_id());
+    resp->set_pid(exit.pid());
+    resp->set_exit_status(exit.exit_status());
+    *resp->mutable_exited_at() = exit.exited_at();
+    return {};
+  });
 }
 
 grpc::Status TasksService::Get(grpc::ServerContext* ctx, const tasksapi::GetRequest* req,
                                tasksapi::GetResponse* resp) {
-  auto task = TaskOf(*ctx, req->container_id());
-  if (!task.ok()) return ToGrpc(task.status());
-  auto st = (*task)->State(req->exec_id());
-  if (!st.ok()) return ToGrpc(st.status());
-  ToProcess(req->exec_id().empty() ? req->container_id() : req->exec_id(), *st, resp->mutable_process());
-  return grpc::Status::OK;
+  return Serve([&]() -> Reply {
+    BERTH_ASSIGN_OR_RETURN(auto task, TaskOf(*ctx, req->container_id()));
+    BERTH_ASSIGN_OR_RETURN(auto st, task->State(req->exec_id()));
+    ToProcess(req->exec_id().empty() ? req->container_id() : req->exec_id(), st, resp->mutable_process());
+    return {};
+  });
 }
 
 grpc::Status TasksService::List(grpc::ServerContext* ctx, const tasksapi::ListTasksRequest*,
                                 tasksapi::ListTasksResponse* resp) {
-  auto ns = RequireNamespace(*ctx);
-  if (!ns.ok()) return ToGrpc(ns.status());
-  for (const auto& task : tasks_.List(*ns)) {
-    auto st = task->State("");
-    if (!st.ok()) {
-      // A task being deleted right now is simply not listed (containerd's race handling).
-      if (!st.status().Is(Errc::kNotFound)) {
-        log::Warn("state of task", {{"namespace", *ns}, {"id", task->id()}, {"error", st.status().ToString()}});
+  return Serve([&]() -> Reply {
+    BERTH_ASSIGN_OR_RETURN(std::string ns, RequireNamespace(*ctx));
+    for (const auto& task : tasks_.List(ns)) {
+      auto st = task->State("");
+      if (!st.ok()) {
+        // A task being deleted right now is simply not listed (containerd's race handling).
+        if (!st.status().Is(Errc::kNotFound)) {
+          log::Warn("state of task", {{"namespace", ns}, {"id", task->id()}, {"error", st.status().ToString()}});
+        }
+        continue;
       }
-      continue;
+      ToProcess(task->id(), *st, resp->add_tasks());
     }
-    ToProcess(task->id(), *st, resp->add_tasks());
-  }
-  return grpc::Status::OK;
+    return {};
+  });
 }
 
 grpc::Status TasksService::Kill(grpc::ServerContext* ctx, const tasksapi::KillRequest* req,
                                 google::protobuf::Empty*) {
-  auto task = TaskOf(*ctx, req->container_id());
-  if (!task.ok()) return ToGrpc(task.status());
-  return ToGrpc((*task)->Kill(req->exec_id(), req->signal(), req->all()));
+  return Serve([&]() -> Reply {
+    BERTH_ASSIGN_OR_RETURN(auto task, TaskOf(*ctx, req->container_id()));
+    return task->Kill(req->exec_id(), req->signal(), req->all());
+  });
 }
 
 grpc::Status TasksService::Exec(grpc::ServerContext* ctx, const tasksapi::ExecProcessRequest* req,
                                 google::protobuf::Empty*) {
-  if (req->exec_id().empty()) return ToGrpc(InvalidArgument("exec id cannot be empty"));
-  auto ns = RequireNamespace(*ctx);
-  if (!ns.ok()) return ToGrpc(ns.status());
-  containerd::task::v2::ExecProcessRequest shim_req;
-  shim_req.set_id(req->container_id());
-  shim_req.set_exec_id(req->exec_id());
-  shim_req.set_terminal(req->terminal());
-  shim_req.set_stdin(req->stdin());
-  shim_req.set_stdout(req->stdout());
-  shim_req.set_stderr(req->stderr());
-  if (req->has_spec()) *shim_req.mutable_spec() = req->spec();
-  return ToGrpc(tasks_.Exec(*ns, req->container_id(), shim_req));
+  return Serve([&]() -> Reply {
+    if (req->exec_id().empty()) return InvalidArgument("exec id cannot be empty");
+    BERTH_ASSIGN_OR_RETURN(std::string ns, RequireNamespace(*ctx));
+    containerd::task::v2::ExecProcessRequest shim_req;
+    shim_req.set_id(req->container_id());
+    shim_req.set_exec_id(req->exec_id());
+    shim_req.set_terminal(req->terminal());
+    shim_req.set_stdin(req->stdin());
+    shim_req.set_stdout(req->stdout());
+    shim_req.set_stderr(req->stderr());
+    if (req->has_spec()) *shim_req.mutable_spec() = req->spec();
+    return tasks_.Exec(ns, req->container_id(), shim_req);
+  });
 }
 
 grpc::Status TasksService::ResizePty(grpc::ServerContext* ctx, const tasksapi::ResizePtyRequest* req,
                                      google::protobuf::Empty*) {
-  auto task = TaskOf(*ctx, req->container_id());
-  if (!task.ok()) return ToGrpc(task.status());
-  return ToGrpc((*task)->ResizePty(req->exec_id(), req->width(), req->height()));
+  return Serve([&]() -> Reply {
+    BERTH_ASSIGN_OR_RETURN(auto task, TaskOf(*ctx, req->container_id()));
+    return task->ResizePty(req->exec_id(), req->width(), req->height());
+  });
 }
 
 grpc::Status TasksService::CloseIO(grpc::ServerContext* ctx, const tasksapi::CloseIORequest* req,
                                    google::protobuf::Empty*) {
-  auto task = TaskOf(*ctx, req->container_id());
-  if (!task.ok()) return ToGrpc(task.status());
-  if (!req->stdin()) return grpc::Status::OK;
-  return ToGrpc((*task)->CloseIO(req->exec_id(), true));
+  return Serve([&]() -> Reply {
+    BERTH_ASSIGN_OR_RETURN(auto task, TaskOf(*ctx, req->container_id()));
+    if (!req->stdin()) return {};
+    return task->CloseIO(req->exec_id(), true);
+  });
 }
 
 grpc::Status TasksService::Pause(grpc::ServerContext* ctx, const tasksapi::PauseTaskRequest* req,
                                  google::protobuf::Empty*) {
-  auto task = TaskOf(*ctx, req->container_id());
-  if (!task.ok()) return ToGrpc(task.status());
-  return ToGrpc((*task)->Pause());
+  return Serve([&]() -> Reply {
+    BERTH_ASSIGN_OR_RETURN(auto task, TaskOf(*ctx, req->container_id()));
+    return task->Pause();
+  });
 }
 
 grpc::Status TasksService::Resume(grpc::ServerContext* ctx, const tasksapi::ResumeTaskRequest* req,
                                   google::protobuf::Empty*) {
-  auto task = TaskOf(*ctx, req->container_id());
-  if (!task.ok()) return ToGrpc(task.status());
-  return ToGrpc((*task)->Resume());
+  return Serve([&]() -> Reply {
+    BERTH_ASSIGN_OR_RETURN(auto task, TaskOf(*ctx, req->container_id()));
+    return task->Resume();
+  });
 }
 
 grpc::Status TasksService::ListPids(grpc::ServerContext* ctx, const tasksapi::ListPidsRequest* req,
                                     tasksapi::ListPidsResponse* resp) {
-  auto task = TaskOf(*ctx, req->container_id());
-  if (!task.ok()) return ToGrpc(task.status());
-  auto pids = (*task)->Pids();
-  if (!pids.ok()) return ToGrpc(pids.status());
-  *resp->mutable_processes() = pids->processes();
-  return grpc::Status::OK;
+  return Serve([&]() -> Reply {
+    BERTH_ASSIGN_OR_RETURN(auto task, TaskOf(*ctx, req->container_id()));
+    BERTH_ASSIGN_OR_RETURN(auto pids, task->Pids());
+    *resp->mutable_processes() = pids.processes();
+    return {};
+  });
 }
 
 grpc::Status TasksService::Checkpoint(grpc::ServerContext* ctx, const tasksapi::CheckpointTaskRequest* req,
                                       tasksapi::CheckpointTaskResponse* resp) {
-  auto ns = RequireNamespace(*ctx);
-  if (!ns.ok()) return ToGrpc(ns.status());
-  control::CheckpointRequest creq;
-  creq.container_id = req->container_id();
-  if (req->has_options()) creq.options = req->options();
-  creq.lease = LeaseOf(*ctx);
-  auto blobs = tasks_.Checkpoint(*ns, creq);
-  if (!blobs.ok()) return ToGrpc(blobs.status());
-  for (const auto& b : *blobs) {
-    auto* d = resp->add_descriptors();
-    d->set_media_type(b.media_type);
-    d->set_digest(b.digest);
-    d->set_size(b.size);
-  }
-  return grpc::Status::OK;
+  return Serve([&]() -> Reply {
+    BERTH_ASSIGN_OR_RETURN(std::string ns, RequireNamespace(*ctx));
+    control::CheckpointRequest creq;
+    creq.container_id = req->container_id();
+    if (req->has_options()) creq.options = req->options();
+    creq.lease = LeaseOf(*ctx);
+    BERTH_ASSIGN_OR_RETURN(auto blobs, tasks_.Checkpoint(ns, creq));
+    for (const auto& b : blobs) {
+      auto* d = resp->add_descriptors();
+      d->set_media_type(b.media_type);
+      d->set_digest(b.digest);
+      d->set_size(b.size);
+    }
+    return {};
+  });
 }
 
 grpc::Status TasksService::Update(grpc::ServerContext* ctx, const tasksapi::UpdateTaskRequest* req,
                                   google::protobuf::Empty*) {
-  auto task = TaskOf(*ctx, req->container_id());
-  if (!task.ok()) return ToGrpc(task.status());
-  containerd::task::v2::UpdateTaskRequest shim_req;
-  shim_req.set_id(req->container_id());
-  if (req->has_resources()) *shim_req.mutable_resources() = req->resources();
-  *shim_req.mutable_annotations() = req->annotations();
-  return ToGrpc((*task)->Update(shim_req));
+  return Serve([&]() -> Reply {
+    BERTH_ASSIGN_OR_RETURN(auto task, TaskOf(*ctx, req->container_id()));
+    containerd::task::v2::UpdateTaskRequest shim_req;
+    shim_req.set_id(req->container_id());
+    if (req->has_resources()) *shim_req.mutable_resources() = req->resources();
+    *shim_req.mutable_annotations() = req->annotations();
+    return task->Update(shim_req);
+  });
 }
 
 grpc::Status TasksService::Metrics(grpc::ServerContext* ctx, const tasksapi::MetricsRequest* req,
                                    tasksapi::MetricsResponse* resp) {
-  auto ns = RequireNamespace(*ctx);
-  if (!ns.ok()) return ToGrpc(ns.status());
-  auto filter = filters::ParseAll(req->filters());
-  if (!filter.ok()) return ToGrpc(filter.status());
-  for (const auto& task : tasks_.List(*ns)) {
-    filters::FuncAdaptor adaptor([&](const std::vector<std::string>& path) -> std::optional<std::string> {
-      if (path.empty()) return std::nullopt;
-      if (path[0] == "id") return task->id();
-      if (path[0] == "namespace") return task->ns();
-      return std::nullopt;
-    });
-    if (!(*filter)->Match(adaptor)) continue;
-    auto collected = google::protobuf::util::TimeUtil::GetCurrentTime();
-    auto stats = task->Stats();
-    if (!stats.ok()) {
-      if (!stats.status().Is(Errc::kNotFound)) {
-        log::Warn("collecting metrics", {{"namespace", *ns}, {"id", task->id()}, {"error", stats.status().ToString()}});
+  return Serve([&]() -> Reply {
+    BERTH_ASSIGN_OR_RETURN(std::string ns, RequireNamespace(*ctx));
+    BERTH_ASSIGN_OR_RETURN(auto filter, filters::ParseAll(req->filters()));
+    for (const auto& task : tasks_.List(ns)) {
+      filters::FuncAdaptor adaptor([&](const std::vector<std::string>& path) -> std::optional<std::string> {
+        if (path.empty()) return std::nullopt;
+        if (path[0] == "id") return task->id();
+        if (path[0] == "namespace") return task->ns();
+        return std::nullopt;
+      });
+      if (!filter->Match(adaptor)) continue;
+      auto collected = google::protobuf::util::TimeUtil::GetCurrentTime();
+      auto stats = task->Stats();
+      if (!stats.ok()) {
+        if (!stats.status().Is(Errc::kNotFound)) {
+          log::Warn("collecting metrics", {{"namespace", ns}, {"id", task->id()}, {"error", stats.status().ToString()}});
+        }
+        continue;
       }
-      continue;
+      auto* m = resp->add_metrics();
+      *m->mutable_timestamp() = collected;
+      m->set_id(task->id());
+      if (stats->has_stats()) *m->mutable_data() = stats->stats();
     }
-    auto* m = resp->add_metrics();
-    *m->mutable_timestamp() = collected;
-    m->set_id(task->id());
-    if (stats->has_stats()) *m->mutable_data() = stats->stats();
-  }
-  return grpc::Status::OK;
+    return {};
+  });
 }
 
 grpc::Status TasksService::Wait(grpc::ServerContext* ctx, const tasksapi::WaitRequest* req,
                                 tasksapi::WaitResponse* resp) {
-  auto task = TaskOf(*ctx, req->container_id());
-  if (!task.ok()) return ToGrpc(task.status());
-  auto exit = (*task)->Wait(req->exec_id(), [ctx] { return ctx->IsCancelled(); });
-  if (!exit.ok()) return ToGrpc(exit.status());
-  resp->set_exit_status(exit->exit_status());
-  *resp->mutable_exited_at() = exit->exited_at();
-  return grpc::Status::OK;
+  return Serve([&]() -> Reply {
+    BERTH_ASSIGN_OR_RETURN(auto task, TaskOf(*ctx, req->container_id()));
+    BERTH_ASSIGN_OR_RETURN(auto exit, task->Wait(req->exec_id(), [ctx] { return ctx->IsCancelled(); }));
+    resp->set_exit_status(exit.exit_status());
+    *resp->mutable_exited_at() = exit.exited_at();
+    return {};
+  });
 }
 
 }  // namespace berth::services

@@ -1,22 +1,24 @@
-// containerd.services.tasks.v1.Tasks (containerd 1.6's services/tasks/local.go) over the
-// control::Tasks (shared with the REST API): the container's record (spec, runtime, snapshot)
-// comes from the metadata DB, the process work is the shim's. Checkpoint and restore
-// (Create with a checkpoint) go through control::Tasks as well.
+// containerd.services.tasks.v1.Tasks (containerd 1.6's services/tasks/local.go) over
+// control::TaskOps (control::Tasks, shared with the REST API, or a fake in tests): the
+// container's record (spec, runtime, snapshot) comes from the metadata DB, the process work is
+// the shim's. Checkpoint and restore (Create with a checkpoint) go through TaskOps as well.
 #pragma once
 
-#include <map>
+#include <memory>
 #include <string>
 
+#include "control/task_ops.h"
 #include "github.com/containerd/containerd/api/services/tasks/v1/tasks.grpc.pb.h"
-#include "control/tasks.h"
 
 namespace berth::services {
 
 namespace tasksapi = containerd::services::tasks::v1;
 
+// Thread-safe: gRPC calls its methods from many handler threads at once; it holds only references
+// to thread-safe components.
 class TasksService final : public tasksapi::Tasks::Service {
  public:
-  explicit TasksService(control::Tasks& tasks) : tasks_(tasks) {}
+  explicit TasksService(control::TaskOps& tasks) : tasks_(tasks) {}
 
   grpc::Status Create(grpc::ServerContext* ctx, const tasksapi::CreateTaskRequest* req,
                       tasksapi::CreateTaskResponse* resp) override;
@@ -55,10 +57,9 @@ class TasksService final : public tasksapi::Tasks::Service {
 
  private:
   // The container must exist (NotFound as containerd), then its task (NotFound `task X not found`).
-  Result<std::shared_ptr<runtime::ShimTask>> TaskOf(const grpc::ServerContext& ctx, const std::string& id,
-                                                    std::string* ns = nullptr);
+  Result<std::shared_ptr<runtime::ShimTask>> TaskOf(const grpc::ServerContext& ctx, const std::string& id);
 
-  control::Tasks& tasks_;
+  control::TaskOps& tasks_;
 };
 
 }  // namespace berth::services

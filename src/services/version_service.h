@@ -5,6 +5,7 @@
 
 namespace berth::services {
 
+// Thread-safe: stateless.
 class VersionService final : public containerd::services::version::v1::Version::Service {
  public:
   grpc::Status Version(grpc::ServerContext* ctx, const google::protobuf::Empty* req,

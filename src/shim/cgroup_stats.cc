@@ -3,31 +3,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <sstream>
 #include <vector>
+
+#include "common/files.h"
 
 namespace berth::shim {
 namespace v1 = io::containerd::cgroups::v1;
 namespace v2 = io::containerd::cgroups::v2;
 namespace {
 
-bool ReadText(const std::string& path, std::string* out) {
-  std::ifstream in(path);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return true;
-}
-
 // A single number; "max" (no limit) reads as 0 as containerd's cgroups package reads it.
 uint64_t ReadUint(const std::string& path) {
-  std::string s;
-  if (!ReadText(path, &s)) return 0;
-  if (s.starts_with("max")) return 0;
+  auto s = files::ReadSmall(path);
+  if (!s.ok() || s->starts_with("max")) return 0;
   try {
-    return std::stoull(s);
+    return std::stoull(*s);
   } catch (...) {
     return 0;
   }
@@ -36,7 +27,9 @@ uint64_t ReadUint(const std::string& path) {
 // "key value" lines.
 std::map<std::string, uint64_t> ReadKv(const std::string& path) {
   std::map<std::string, uint64_t> kv;
-  std::ifstream in(path);
+  auto text = files::ReadSmall(path);
+  if (!text.ok()) return kv;
+  std::istringstream in(*text);
   std::string k;
   uint64_t v;
   while (in >> k >> v) kv[k] = v;
@@ -49,7 +42,9 @@ bool IsDir(const std::string& p) {
 }
 
 std::string DeviceName(uint64_t major, uint64_t minor) {
-  std::ifstream in(fmt::format("/sys/dev/block/{}:{}/uevent", major, minor));
+  auto text = files::ReadSmall(fmt::format("/sys/dev/block/{}:{}/uevent", major, minor));
+  if (!text.ok()) return "";
+  std::istringstream in(*text);
   std::string line;
   while (std::getline(in, line)) {
     if (line.starts_with("DEVNAME=")) return "/dev/" + line.substr(8);
@@ -59,7 +54,9 @@ std::string DeviceName(uint64_t major, uint64_t minor) {
 
 // blkio files: "MAJ:MIN Op Value" lines (and a trailing "Total N").
 void ReadBlkio(const std::string& path, google::protobuf::RepeatedPtrField<v1::BlkIOEntry>* out) {
-  std::ifstream in(path);
+  auto text = files::ReadSmall(path);
+  if (!text.ok()) return;
+  std::istringstream in(*text);
   std::string line;
   while (std::getline(in, line)) {
     std::istringstream ls(line);
@@ -118,9 +115,9 @@ CgroupPaths ParseProcCgroup(const std::string& text, const std::string& root, bo
 }
 
 Result<CgroupPaths> CgroupOfPid(int pid, const std::string& root) {
-  std::string text;
-  if (!ReadText(fmt::format("/proc/{}/cgroup", pid), &text)) return NotFound("cgroup of pid {}", pid);
-  CgroupPaths p = ParseProcCgroup(text, root, IsUnifiedCgroup(root));
+  auto text = files::ReadSmall(fmt::format("/proc/{}/cgroup", pid));
+  if (!text.ok()) return NotFound("cgroup of pid {}", pid);
+  CgroupPaths p = ParseProcCgroup(*text, root, IsUnifiedCgroup(root));
   if (p.empty()) return NotFound("cgroup of pid {}", pid);
   return p;
 }
@@ -138,9 +135,8 @@ Result<v1::Metrics> StatV1(const CgroupPaths& paths) {
   if (auto d = dir("cpuacct"); !d.empty()) {
     auto* u = m.mutable_cpu()->mutable_usage();
     u->set_total(ReadUint(d + "/cpuacct.usage"));
-    std::string per;
-    if (ReadText(d + "/cpuacct.usage_percpu", &per)) {
-      std::istringstream ps(per);
+    if (auto per = files::ReadSmall(d + "/cpuacct.usage_percpu"); per.ok()) {
+      std::istringstream ps(*per);
       for (uint64_t v; ps >> v;) u->add_per_cpu(v);
     }
     // cpuacct.stat counts clock ticks.

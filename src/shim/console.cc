@@ -24,12 +24,12 @@ Result<std::unique_ptr<ConsoleSocket>> ConsoleSocket::Create() {
   if (::mkdtemp(tmpl) == nullptr) return ErrnoStatus("mkdtemp", errno);
   s->dir_ = tmpl;
   s->path_ = s->dir_ + "/pty.sock";
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return ErrnoStatus("socket", errno);
-  s->listen_.Reset(fd);
+  s->listen_.Reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!s->listen_) return ErrnoStatus("socket", errno);
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   std::memcpy(addr.sun_path, s->path_.c_str(), s->path_.size());
+  const int fd = s->listen_.get();
   if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || ::listen(fd, 1) != 0) {
     return ErrnoStatus("console socket " + s->path_, errno);
   }
@@ -140,7 +140,7 @@ void Pump::Update() {
     dst_added_ = false;
   }
   if (src_added_) {
-    (void)loop_.Modify(src_.get(), buf_.size() < kBuffer ? static_cast<uint32_t>(EPOLLIN) : 0u);
+    loop_.Modify(src_.get(), buf_.size() < kBuffer ? static_cast<uint32_t>(EPOLLIN) : 0u).IgnoreError();
   }
 }
 

@@ -8,13 +8,14 @@
 #include <string>
 
 #include "common/status.h"
-#include "shim/fd.h"
+#include "common/unique_fd.h"
 #include "ttrpc/event_loop.h"
 
 namespace berth::shim {
 
 // A listening unix socket in a fresh temp dir; the runtime connects and sends the pty master
 // with SCM_RIGHTS. Removed with its owner.
+// Not thread-safe: berth-shim's one loop thread only.
 class ConsoleSocket {
  public:
   static Result<std::unique_ptr<ConsoleSocket>> Create();
@@ -33,6 +34,7 @@ class ConsoleSocket {
 // Copies `src` to `dst` as the loop says they are ready. At most kBuffer bytes wait for `dst`;
 // while that is full `src` is not read (back-pressure). A write error drops the data (the
 // client went away) but reading goes on, so the writer never blocks.
+// Not thread-safe: berth-shim's one loop thread only.
 class Pump {
  public:
   static constexpr size_t kBuffer = 32 * 1024;
@@ -57,6 +59,7 @@ class Pump {
 };
 
 // A process's terminal: master -> stdout fifo, stdin fifo -> master, window size.
+// Not thread-safe: berth-shim's one loop thread only.
 class Console {
  public:
   static Result<std::unique_ptr<Console>> Start(ttrpc::EventLoop& loop, UniqueFd master,

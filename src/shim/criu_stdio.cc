@@ -7,32 +7,19 @@
 
 #include <cerrno>
 #include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
+
+#include "common/files.h"
+#include "shim/runtime_options.h"
 
 namespace berth::shim {
 namespace {
 
-Result<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return ErrnoStatus("open " + path, errno);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Written beside, then renamed over: a reader sees the old or the new file, never half.
-Status WriteAtomic(const std::string& path, const std::string& data) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << data;
-    out.flush();
-    if (!out) return Unknown("write {}", tmp);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return ErrnoStatus("rename " + tmp, errno);
-  return Status::Ok();
+// Written beside, then renamed over: a reader sees the old or the new file, never half. Not
+// synced: bundle files are volatile state, and PrepareCriuConfig is on the create path.
+Status WriteAtomic(const std::string& path, std::string_view data) {
+  return files::WriteAtomic(path, data, files::Sync::kNo);
 }
 
 std::string StdioPath(const std::string& p) { return p.rfind("file://", 0) == 0 ? p.substr(7) : p; }
@@ -56,7 +43,7 @@ int MountIdOf(int pid, int fd) {
 
 Result<bool> PrepareCriuConfig(const std::string& bundle) {
   const std::string config = bundle + "/config.json";
-  BERTH_ASSIGN_OR_RETURN(std::string text, ReadFile(config));
+  BERTH_ASSIGN_OR_RETURN(std::string text, files::ReadSmall(config, kSpecLimit));
   auto spec = nlohmann::json::parse(text, nullptr, false);
   if (!spec.is_object()) return InvalidArgument("{}: not a JSON object", config);
   auto& ann = spec["annotations"];
@@ -102,7 +89,7 @@ Status WriteRestoreConfig(const std::string& bundle, const StdioKeys& keys) {
   return WriteAtomic(bundle + "/" + kCriuConfigFile, conf);
 }
 
-void ClearCriuConfig(const std::string& bundle) { (void)WriteAtomic(bundle + "/" + kCriuConfigFile, ""); }
+void ClearCriuConfig(const std::string& bundle) { WriteAtomic(bundle + "/" + kCriuConfigFile, "").IgnoreError(); }
 
 Status SaveStdioKeys(const std::string& image_dir, const StdioKeys& keys) {
   nlohmann::json j = nlohmann::json::object();
@@ -114,7 +101,7 @@ Result<StdioKeys> LoadStdioKeys(const std::string& image_dir) {
   const std::string path = image_dir + "/" + kStdioKeysFile;
   struct stat st{};
   if (::stat(path.c_str(), &st) != 0) return NotFound("{}", path);
-  BERTH_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  BERTH_ASSIGN_OR_RETURN(std::string text, files::ReadSmall(path));
   auto j = nlohmann::json::parse(text, nullptr, false);
   if (!j.is_object()) return InvalidArgument("{}: not a JSON object", path);
   StdioKeys keys;

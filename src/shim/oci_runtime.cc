@@ -12,26 +12,15 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "common/files.h"
 #include "shim/exit_status.h"
 
 namespace berth::shim {
 namespace {
-
-std::string ReadFd(int fd, off_t from = 0) {
-  std::string out;
-  char buf[4096];
-  for (off_t off = from;;) {
-    ssize_t n = ::pread(fd, buf, sizeof(buf), off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-    off += n;
-  }
-  return out;
-}
 
 off_t FileSize(const std::string& path) {
   struct stat st{};
@@ -86,6 +75,15 @@ std::string LastRuntimeError(const std::string& log_text) {
   return msg;
 }
 
+Result<int> ReadPidFile(const std::string& path) {
+  auto text = files::ReadSmall(path);
+  int pid = 0;
+  if (!text.ok() || !(std::istringstream(*text) >> pid) || pid <= 0) {
+    return Unknown("failed to retrieve OCI runtime pid from {}", path);
+  }
+  return pid;
+}
+
 Status KillError(const Status& e) {
   if (e.ok()) return e;
   std::string lower = e.message();
@@ -118,39 +116,27 @@ Result<OciRuntime::Output> Spawn(std::vector<std::string> argv, const ChildStdio
   cargv.push_back(nullptr);
 
   // Captured output goes to memory files: no pipe to drain, no deadlock on a chatty runtime.
-  int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-  int out_fd = ::memfd_create("runtime-out", MFD_CLOEXEC);
-  int err_fd = ::memfd_create("runtime-err", MFD_CLOEXEC);
-  int in_fd = -1;
+  UniqueFd null_fd(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  if (!null_fd) return ErrnoStatus("runtime output files", errno);
+  UniqueFd out_fd(::memfd_create("runtime-out", MFD_CLOEXEC));
+  if (!out_fd) return ErrnoStatus("runtime output files", errno);
+  UniqueFd err_fd(::memfd_create("runtime-err", MFD_CLOEXEC));
+  if (!err_fd) return ErrnoStatus("runtime output files", errno);
+  UniqueFd in_fd;
   if (!stdin_data.empty()) {
-    in_fd = ::memfd_create("runtime-in", MFD_CLOEXEC);
-    if (in_fd >= 0 && ::write(in_fd, stdin_data.data(), stdin_data.size()) != static_cast<ssize_t>(stdin_data.size())) {
-      ::close(in_fd);
-      in_fd = -1;
-    } else if (in_fd >= 0) {
-      ::lseek(in_fd, 0, SEEK_SET);  // the child reads from the start
-    }
+    in_fd.Reset(::memfd_create("runtime-in", MFD_CLOEXEC));
+    if (!in_fd) return ErrnoStatus("runtime output files", errno);
+    BERTH_RETURN_IF_ERROR(files::WriteAll(in_fd.get(), stdin_data, "runtime stdin"));
+    ::lseek(in_fd.get(), 0, SEEK_SET);  // the child reads from the start
   }
-  auto close_all = [&] {
-    for (int fd : {null_fd, out_fd, err_fd, in_fd}) if (fd >= 0) ::close(fd);
-  };
-  if (null_fd < 0 || out_fd < 0 || err_fd < 0 || (!stdin_data.empty() && in_fd < 0)) {
-    int err = errno;
-    close_all();
-    return ErrnoStatus("runtime output files", err);
-  }
-  int cin = in_fd >= 0 ? in_fd : null_fd, cout = out_fd, cerr = err_fd;
+  int cin = in_fd ? in_fd.get() : null_fd.get(), cout = out_fd.get(), cerr = err_fd.get();
   if (stdio != nullptr) {
-    cin = stdio->in >= 0 ? stdio->in : null_fd;
-    cout = stdio->out >= 0 ? stdio->out : null_fd;
-    cerr = stdio->err >= 0 ? stdio->err : null_fd;
+    cin = stdio->in >= 0 ? stdio->in : null_fd.get();
+    cout = stdio->out >= 0 ? stdio->out : null_fd.get();
+    cerr = stdio->err >= 0 ? stdio->err : null_fd.get();
   }
   pid_t pid = ::fork();
-  if (pid < 0) {
-    int err = errno;
-    close_all();
-    return ErrnoStatus("fork " + argv[0], err);
-  }
+  if (pid < 0) return ErrnoStatus("fork " + argv[0], errno);
   if (pid == 0) ExecChild(cargv.data(), cin, cout, cerr);
 
   int wstatus = 0;
@@ -158,9 +144,8 @@ Result<OciRuntime::Output> Spawn(std::vector<std::string> argv, const ChildStdio
   }
   OciRuntime::Output o;
   o.exit_status = static_cast<int>(ExitStatusFromWait(wstatus));
-  o.out = ReadFd(out_fd);
-  o.err = ReadFd(err_fd);
-  close_all();
+  BERTH_ASSIGN_OR_RETURN(o.out, files::ReadFd(out_fd.get(), "runtime stdout", 0, files::kNoLimit));
+  BERTH_ASSIGN_OR_RETURN(o.err, files::ReadFd(err_fd.get(), "runtime stderr", 0, files::kNoLimit));
   return o;
 }
 
@@ -178,10 +163,10 @@ Result<OciRuntime::Output> OciRuntime::Run(const std::vector<std::string>& args,
 
   std::string msg;
   if (!config_.log_path.empty()) {
-    int lf = ::open(config_.log_path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (lf >= 0) {
-      msg = LastRuntimeError(ReadFd(lf, log_from));
-      ::close(lf);
+    if (auto log = files::Open(config_.log_path, O_RDONLY); log.ok()) {
+      if (auto text = files::ReadFd(log->get(), config_.log_path, log_from, files::kNoLimit); text.ok()) {
+        msg = LastRuntimeError(*text);
+      }
     }
   }
   if (msg.empty()) msg = Trim(o.err);

@@ -70,6 +70,7 @@ struct ExecOptions {
   ChildStdio stdio;
 };
 
+// Not thread-safe: berth-shim's one loop thread only.
 class OciRuntime {
  public:
   explicit OciRuntime(RuntimeConfig config) : config_(std::move(config)) {}
@@ -119,5 +120,8 @@ std::string LastRuntimeError(const std::string& log_text);
 // runc's kill errors as containerd reads them: "not running"/"no such process" -> NotFound
 // "process already finished", "does not exist" -> NotFound "no such container".
 Status KillError(const Status& runtime_error);
+
+// The pid the runtime wrote to a --pid-file; Unknown when the file is missing or holds none.
+Result<int> ReadPidFile(const std::string& path);
 
 }  // namespace berth::shim

@@ -9,25 +9,10 @@
 #include <cerrno>
 #include <sstream>
 
+#include "common/files.h"
 #include "common/logging.h"
 
 namespace berth::shim {
-namespace {
-
-std::string ReadAll(int fd) {
-  std::string out;
-  char buf[1024];
-  off_t off = 0;
-  for (;;) {
-    ssize_t n = ::pread(fd, buf, sizeof(buf), off);
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-    off += n;
-  }
-  return out;
-}
-
-}  // namespace
 
 uint64_t OomKillCount(const std::string& text) {
   std::istringstream in(text);
@@ -43,31 +28,25 @@ Status OomWatcher::Start(const CgroupPaths& cg) {
   Stop();
   if (cg.unified) {
     dir_ = cg.v2;
-    int fd = ::open((dir_ + "/memory.events").c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return ErrnoStatus("open " + dir_ + "/memory.events", errno);
-    watch_fd_.Reset(fd);
-    last_oom_kill_ = OomKillCount(ReadAll(fd));
-    BERTH_RETURN_IF_ERROR(loop_.Add(fd, EPOLLPRI, [this](uint32_t) { OnV2Event(); }));
+    BERTH_ASSIGN_OR_RETURN(watch_fd_, files::Open(dir_ + "/memory.events", O_RDONLY));
+    last_oom_kill_ = ReadOomKills();
+    BERTH_RETURN_IF_ERROR(loop_.Add(watch_fd_.get(), EPOLLPRI, [this](uint32_t) { OnV2Event(); }));
     added_ = true;
     return Status::Ok();
   }
   auto it = cg.v1.find("memory");
   if (it == cg.v1.end()) return NotFound("no memory cgroup");
   dir_ = it->second;
-  int efd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (efd < 0) return ErrnoStatus("eventfd", errno);
-  watch_fd_.Reset(efd);
-  int oc = ::open((dir_ + "/memory.oom_control").c_str(), O_RDONLY | O_CLOEXEC);
-  if (oc < 0) return ErrnoStatus("open " + dir_ + "/memory.oom_control", errno);
-  control_fd_.Reset(oc);
-  int ec = ::open((dir_ + "/cgroup.event_control").c_str(), O_WRONLY | O_CLOEXEC);
-  if (ec < 0) return ErrnoStatus("open " + dir_ + "/cgroup.event_control", errno);
-  std::string line = std::to_string(efd) + " " + std::to_string(oc);
-  ssize_t n = ::write(ec, line.data(), line.size());
-  int err = errno;
-  ::close(ec);
-  if (n < 0) return ErrnoStatus("register oom event", err);
-  BERTH_RETURN_IF_ERROR(loop_.Add(efd, EPOLLIN, [this](uint32_t) { OnV1Event(); }));
+  watch_fd_.Reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!watch_fd_) return ErrnoStatus("eventfd", errno);
+  BERTH_ASSIGN_OR_RETURN(control_fd_, files::Open(dir_ + "/memory.oom_control", O_RDONLY));
+  {
+    const std::string event_control = dir_ + "/cgroup.event_control";
+    BERTH_ASSIGN_OR_RETURN(UniqueFd ec, files::Open(event_control, O_WRONLY));
+    BERTH_RETURN_IF_ERROR(files::WriteAll(
+        ec.get(), std::to_string(watch_fd_.get()) + " " + std::to_string(control_fd_.get()), event_control));
+  }
+  BERTH_RETURN_IF_ERROR(loop_.Add(watch_fd_.get(), EPOLLIN, [this](uint32_t) { OnV1Event(); }));
   added_ = true;
   return Status::Ok();
 }
@@ -77,6 +56,11 @@ void OomWatcher::Stop() {
   added_ = false;
   watch_fd_.Reset();
   control_fd_.Reset();
+}
+
+uint64_t OomWatcher::ReadOomKills() const {
+  auto text = files::ReadFd(watch_fd_.get(), dir_ + "/memory.events");
+  return text.ok() ? OomKillCount(*text) : 0;
 }
 
 void OomWatcher::OnV1Event() {
@@ -91,7 +75,7 @@ void OomWatcher::OnV1Event() {
 }
 
 void OomWatcher::OnV2Event() {
-  uint64_t now = OomKillCount(ReadAll(watch_fd_.get()));
+  uint64_t now = ReadOomKills();
   struct stat st{};
   if (::stat(dir_.c_str(), &st) != 0) {
     Stop();

@@ -9,11 +9,12 @@
 
 #include "common/status.h"
 #include "shim/cgroup_stats.h"
-#include "shim/fd.h"
+#include "common/unique_fd.h"
 #include "ttrpc/event_loop.h"
 
 namespace berth::shim {
 
+// Not thread-safe: berth-shim's one loop thread only.
 class OomWatcher {
  public:
   OomWatcher(ttrpc::EventLoop& loop, std::function<void()> on_oom)
@@ -28,6 +29,8 @@ class OomWatcher {
  private:
   void OnV1Event();
   void OnV2Event();
+  // oom_kill of the open memory.events (cgroup v2); 0 when it cannot be read.
+  uint64_t ReadOomKills() const;
   ttrpc::EventLoop& loop_;
   std::function<void()> on_oom_;
   std::string dir_;

@@ -6,6 +6,8 @@
 
 #include <cerrno>
 
+#include "common/files.h"
+
 namespace berth::shim {
 namespace {
 
@@ -35,28 +37,16 @@ Result<UniqueFd> OpenOutput(const std::string& spec, UniqueFd* keep) {
     struct stat st{};
     file = ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
   }
-  if (file) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-    if (fd < 0) return ErrnoStatus("open " + path, errno);
-    return UniqueFd(fd);
-  }
+  if (file) return files::Open(path, O_WRONLY | O_APPEND | O_CREAT, 0640);
   if (!IsFifo(path)) BERTH_RETURN_IF_ERROR(EnsureFifo(path));
-  int r = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (r < 0) return ErrnoStatus("open fifo " + path, errno);
-  keep->Reset(r);
-  int w = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (w < 0) return ErrnoStatus("open fifo " + path, errno);
-  return UniqueFd(w);
+  BERTH_ASSIGN_OR_RETURN(*keep, files::Open(path, O_RDONLY | O_NONBLOCK));
+  return files::Open(path, O_WRONLY);
 }
 
 Result<UniqueFd> OpenInput(const std::string& path, UniqueFd* writer, bool nonblock) {
   if (!IsFifo(path)) BERTH_RETURN_IF_ERROR(EnsureFifo(path));
-  int w = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-  if (w < 0) return ErrnoStatus("open fifo " + path, errno);
-  writer->Reset(w);
-  int r = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (nonblock ? O_NONBLOCK : 0));
-  if (r < 0) return ErrnoStatus("open fifo " + path, errno);
-  return UniqueFd(r);
+  BERTH_ASSIGN_OR_RETURN(*writer, files::Open(path, O_RDWR));
+  return files::Open(path, O_RDONLY | (nonblock ? O_NONBLOCK : 0));
 }
 
 Result<ProcessIo> ProcessIo::Open(const StdioPaths& p) {

@@ -13,7 +13,7 @@
 #include <string>
 
 #include "common/status.h"
-#include "shim/fd.h"
+#include "common/unique_fd.h"
 #include "shim/oci_runtime.h"
 
 namespace berth::shim {
@@ -23,6 +23,7 @@ struct StdioPaths {
   bool terminal = false;
 };
 
+// Not thread-safe: berth-shim's one loop thread only.
 class ProcessIo {
  public:
   // Opens what `paths` names (terminal stdio is not opened here: see Console).

@@ -18,6 +18,7 @@
 
 namespace berth::shim {
 
+// Not thread-safe: berth-shim's one loop thread only.
 class Publisher {
  public:
   static constexpr size_t kMaxQueued = 1024;

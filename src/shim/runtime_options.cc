@@ -1,23 +1,11 @@
 #include "shim/runtime_options.h"
 
-#include <fstream>
-#include <sstream>
-
 #include <google/protobuf/util/json_util.h>
 #include <nlohmann/json.hpp>
 
+#include "common/files.h"
+
 namespace berth::shim {
-namespace {
-
-std::string ReadAll(const std::string& path, bool* ok) {
-  std::ifstream in(path);
-  *ok = static_cast<bool>(in);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-}  // namespace
 
 Result<RuncOptions> UnpackOptions(const google::protobuf::Any& any) {
   RuncOptions o;
@@ -36,24 +24,19 @@ Status WriteOptions(const std::string& bundle, const RuncOptions& opts) {
   jo.preserve_proto_field_names = true;
   std::string json;
   if (!google::protobuf::util::MessageToJsonString(opts, &json, jo).ok()) return Internal("encode options");
-  std::string path = bundle + "/" + kOptionsFile;
-  std::ofstream out(path, std::ios::trunc);
-  out << json;
-  out.close();
-  if (!out) return Unknown("write {}", path);
-  std::ofstream rt(bundle + "/runtime", std::ios::trunc);  // containerd also writes the binary alone
-  rt << opts.binary_name();
+  BERTH_RETURN_IF_ERROR(files::WriteFile(bundle + "/" + kOptionsFile, json));
+  // containerd also writes the binary alone (best effort there too)
+  files::WriteFile(bundle + "/runtime", opts.binary_name()).IgnoreError();
   return Status::Ok();
 }
 
 Result<RuncOptions> ReadOptions(const std::string& bundle) {
-  bool ok = false;
-  std::string json = ReadAll(bundle + "/" + kOptionsFile, &ok);
-  if (!ok) return NotFound("{}/{}", bundle, kOptionsFile);
+  auto json = files::ReadSmall(bundle + "/" + kOptionsFile);
+  if (!json.ok()) return NotFound("{}/{}", bundle, kOptionsFile);
   RuncOptions o;
   google::protobuf::util::JsonParseOptions po;
   po.ignore_unknown_fields = true;
-  if (!google::protobuf::util::JsonStringToMessage(json, &o, po).ok()) {
+  if (!google::protobuf::util::JsonStringToMessage(*json, &o, po).ok()) {
     return InvalidArgument("{}/{}: cannot parse", bundle, kOptionsFile);
   }
   return o;
@@ -70,10 +53,9 @@ RuntimeConfig RuntimeConfigFor(const RuncOptions& opts, const std::string& ns, c
 }
 
 bool ShouldKillAllOnExit(const std::string& bundle) {
-  bool ok = false;
-  std::string text = ReadAll(bundle + "/config.json", &ok);
-  if (!ok) return true;
-  auto spec = nlohmann::json::parse(text, nullptr, false);
+  auto text = files::ReadSmall(bundle + "/config.json", kSpecLimit);
+  if (!text.ok()) return true;
+  auto spec = nlohmann::json::parse(*text, nullptr, false);
   if (!spec.is_object()) return true;
   auto linux_it = spec.find("linux");
   if (linux_it == spec.end() || !linux_it->is_object()) return true;

@@ -4,6 +4,7 @@
 // the proto field names) so that `delete` finds the runtime again after the shim died.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 #include <google/protobuf/any.pb.h>
@@ -18,6 +19,8 @@ using RuncOptions = containerd::runc::v1::Options;
 
 inline constexpr const char* kDefaultRuntimeRoot = "/run/containerd/runc";
 inline constexpr const char* kOptionsFile = "options.json";
+// The most of a bundle's config.json the shim reads: specs are kilobytes, this bounds a broken one.
+inline constexpr size_t kSpecLimit = 16 << 20;
 
 // Unpacks an Any of type containerd.runc.v1.Options; an empty Any gives the defaults.
 Result<RuncOptions> UnpackOptions(const google::protobuf::Any& any);

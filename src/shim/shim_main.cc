@@ -13,18 +13,18 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include <google/protobuf/any.pb.h>
 
 #include "common/cgroups.h"
+#include "common/files.h"
 #include "common/logging.h"
 #include "github.com/containerd/containerd/runtime/v2/task/shim.pb.h"
 #include "mount/mount.h"
 #include "shim/exit_status.h"
 #include "shim/log_sink.h"
+#include "shim/oci_runtime.h"
 #include "shim/publisher.h"
 #include "shim/runtime_options.h"
 #include "shim/socket.h"
@@ -47,17 +47,10 @@ std::string BundleOf(const ShimFlags& f) {
   return fs::current_path(ec).string();
 }
 
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-bool WriteText(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-  return static_cast<bool>(out);
+// The bundle's "address" file: the serving shim's socket address ("" when unreadable).
+std::string ReadAddress(const std::string& bundle) {
+  auto text = files::ReadSmall(bundle + "/address");
+  return text.ok() ? *text : "";
 }
 
 std::string ReadStdin() {
@@ -132,7 +125,7 @@ int RunStart(const ShimFlags& f) {
   if (!fd.ok() && fd.status().Is(Errc::kAlreadyExists)) {
     if (CanConnect(path)) {
       // A shim for this task is alive: hand out its address again.
-      WriteText(bundle + "/address", address);
+      files::WriteFile(bundle + "/address", address).IgnoreError();
       std::fputs(address.c_str(), stdout);
       return 0;
     }
@@ -140,18 +133,17 @@ int RunStart(const ShimFlags& f) {
     fd = ListenUnix(path);
   }
   if (!fd.ok()) return Fail("create new shim socket", fd.status());
-  if (!WriteText(bundle + "/address", address)) {
-    ::close(*fd);
+  if (Status st = files::WriteFile(bundle + "/address", address); !st.ok()) {
     RemoveSocket(path);
-    return Fail("start", Unknown("write {}/address", bundle));
+    return Fail("start", st);
   }
-  auto pid = SpawnServer(f, bundle, *fd);
-  ::close(*fd);
+  auto pid = SpawnServer(f, bundle, fd->get());
+  fd->Reset();  // the serving shim has its copy
   if (!pid.ok()) {
     RemoveSocket(path);
     return Fail("start", pid.status());
   }
-  WriteText(bundle + "/shim.pid", std::to_string(*pid));
+  files::WriteFile(bundle + "/shim.pid", std::to_string(*pid)).IgnoreError();
   if (!options.shim_cgroup().empty()) {
     if (Status st = cgroups::JoinCgroup(*pid, options.shim_cgroup()); !st.ok()) {
       ::kill(*pid, SIGKILL);
@@ -177,15 +169,14 @@ int RunDelete(const ShimFlags& f) {
     log::Warn("failed to cleanup rootfs mount", {{"id", f.id}, {"error", st.ToString()}});
   }
   // A shim that died leaves its socket: nobody else removes it.
-  std::string address = ReadText(bundle + "/address");
+  std::string address = ReadAddress(bundle);
   if (!address.empty()) {
     std::string path(SocketPathOf(address));
     if (!CanConnect(path)) RemoveSocket(path);
   }
   containerd::task::v2::DeleteResponse resp;
-  int pid = 0;
-  std::istringstream(ReadText(bundle + "/init.pid")) >> pid;
-  resp.set_pid(static_cast<uint32_t>(pid > 0 ? pid : 0));
+  auto pid = ReadPidFile(bundle + "/init.pid");
+  resp.set_pid(pid.ok() ? static_cast<uint32_t>(*pid) : 0);
   resp.set_exit_status(kKilledExitStatus);
   *resp.mutable_exited_at() = ToProto(Clock::now());
   std::string out = resp.SerializeAsString();
@@ -203,22 +194,23 @@ int RunServe(const ShimFlags& f) {
   sigemptyset(&mask);
   for (int s : {SIGCHLD, SIGTERM, SIGINT}) sigaddset(&mask, s);
   ::sigprocmask(SIG_BLOCK, &mask, nullptr);
-  int sigfd = ::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-  if (sigfd < 0) return Fail("signalfd", ErrnoStatus("signalfd", errno));
+  UniqueFd sigfd(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!sigfd) return Fail("signalfd", ErrnoStatus("signalfd", errno));
 
   auto loop_or = ttrpc::EventLoop::Create();
   if (!loop_or.ok()) return Fail("event loop", loop_or.status());
   ttrpc::EventLoop& loop = **loop_or;
 
   std::string socket_path = f.socket;
-  int listen_fd = kListenFd;
+  UniqueFd listener;
   if (!socket_path.empty()) {
     auto fd = ListenUnix(socket_path);
     if (!fd.ok()) return Fail("listen", fd.status());
-    listen_fd = *fd;
+    listener = std::move(*fd);
   } else {
-    socket_path = std::string(SocketPathOf(ReadText(bundle + "/address")));
-    ::fcntl(listen_fd, F_SETFD, FD_CLOEXEC);
+    socket_path = std::string(SocketPathOf(ReadAddress(bundle)));
+    listener.Reset(kListenFd);  // inherited from `start`
+    ::fcntl(kListenFd, F_SETFD, FD_CLOEXEC);
   }
 
   const char* ttrpc_address = std::getenv("TTRPC_ADDRESS");
@@ -253,9 +245,9 @@ int RunServe(const ShimFlags& f) {
   TaskService service(loop, publisher, cfg, shutdown);
   service.Register(server);
 
-  Status st = loop.Add(sigfd, EPOLLIN, [&](uint32_t) {
+  Status st = loop.Add(sigfd.get(), EPOLLIN, [&](uint32_t) {
     signalfd_siginfo si;
-    while (::read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+    while (::read(sigfd.get(), &si, sizeof(si)) == sizeof(si)) {
       if (si.ssi_signo == SIGCHLD) {
         int wstatus = 0;
         pid_t pid;
@@ -269,12 +261,11 @@ int RunServe(const ShimFlags& f) {
     }
   });
   if (!st.ok()) return Fail("signalfd", st);
-  if (Status s2 = server.Serve(listen_fd); !s2.ok()) return Fail("serve", s2);
+  if (Status s2 = server.Serve(std::move(listener)); !s2.ok()) return Fail("serve", s2);
   log::Info("serving", {{"id", f.id}, {"namespace", f.ns}, {"socket", socket_path}});
 
   Status run = loop.Run();
-  loop.Remove(sigfd);
-  ::close(sigfd);
+  loop.Remove(sigfd.get());
   publisher.Close();
   RemoveSocket(socket_path);
   log::Info("shim exiting", {{"id", f.id}});

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <system_error>
 
-#include <openssl/sha.h>
+#include "common/digest.h"
 
 namespace berth::shim {
 namespace {
@@ -30,16 +30,7 @@ std::string SocketPath(std::string_view dir, std::string_view daemon_address, st
                        std::string_view id) {
   std::string joined = std::filesystem::path(std::string(daemon_address)).append(std::string(ns))
                            .append(std::string(id)).lexically_normal().string();
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(joined.data()), joined.size(), digest);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(dir);
-  out += '/';
-  for (unsigned char c : digest) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
+  return std::string(dir) + "/" + Sha256Of(joined).hex;
 }
 
 std::string SocketAddress(std::string_view path) { return "unix://" + std::string(path); }
@@ -50,25 +41,22 @@ std::string_view SocketPathOf(std::string_view address) {
   return address;
 }
 
-Result<int> ListenUnix(const std::string& path) {
+Result<UniqueFd> ListenUnix(const std::string& path) {
   BERTH_ASSIGN_OR_RETURN(sockaddr_un addr, UnixAddr(path));
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
   if (ec) return Unknown("create {}: {}", std::filesystem::path(path).parent_path().string(), ec.message());
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return ErrnoStatus("socket", errno);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    int err = errno;
-    ::close(fd);
-    if (err == EADDRINUSE) return AlreadyExists("socket {}", path);
-    return ErrnoStatus("bind " + path, err);
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return ErrnoStatus("socket", errno);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    if (errno == EADDRINUSE) return AlreadyExists("socket {}", path);
+    return ErrnoStatus("bind " + path, errno);
   }
   ::chmod(path.c_str(), 0600);
-  if (::listen(fd, 128) != 0) {
-    int err = errno;
-    ::close(fd);
+  if (::listen(fd.get(), 128) != 0) {
+    Status st = ErrnoStatus("listen " + path, errno);
     ::unlink(path.c_str());
-    return ErrnoStatus("listen " + path, err);
+    return st;
   }
   return fd;
 }
@@ -76,11 +64,8 @@ Result<int> ListenUnix(const std::string& path) {
 bool CanConnect(const std::string& path) {
   auto addr = UnixAddr(path);
   if (!addr.ok()) return false;
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  bool ok = ::connect(fd, reinterpret_cast<const sockaddr*>(&*addr), sizeof(sockaddr_un)) == 0;
-  ::close(fd);
-  return ok;
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  return fd && ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof(sockaddr_un)) == 0;
 }
 
 void RemoveSocket(const std::string& path) {

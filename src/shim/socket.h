@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "common/unique_fd.h"
 
 namespace berth::shim {
 
@@ -26,7 +27,7 @@ std::string_view SocketPathOf(std::string_view address);
 
 // Creates the parent directory, binds and listens (mode 0600). AlreadyExists when the path
 // is taken (a socket file is there, live or stale).
-Result<int> ListenUnix(const std::string& path);
+Result<UniqueFd> ListenUnix(const std::string& path);
 // Whether something accepts connections at `path`.
 bool CanConnect(const std::string& path);
 // Removes a socket file (not there is fine).

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "common/status.h"
-#include "shim/fd.h"
+#include "common/unique_fd.h"
 #include "ttrpc/event_loop.h"
 
 namespace berth::shim {

@@ -7,13 +7,12 @@
 
 #include <cerrno>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <google/protobuf/empty.pb.h>
 #include <nlohmann/json.hpp>
 
 #include "common/any_message.h"
+#include "common/files.h"
 #include "common/logging.h"
 #include "github.com/containerd/containerd/api/events/task.pb.h"
 #include "github.com/containerd/containerd/api/types/task/task.pb.h"
@@ -27,13 +26,6 @@ namespace types = containerd::v1::types;
 namespace {
 
 constexpr const char* kService = "containerd.task.v2.Task";
-
-Result<int> ReadPidFile(const std::string& path) {
-  std::ifstream in(path);
-  int pid = 0;
-  if (!(in >> pid) || pid <= 0) return Unknown("failed to retrieve OCI runtime pid from {}", path);
-  return pid;
-}
 
 types::Status ToProtoStatus(ProcessState s) {
   switch (s) {
@@ -193,8 +185,8 @@ Result<task::CreateTaskResponse> TaskService::CreateTask(const task::CreateTaskR
   Result<int> pid = st.ok() ? ReadPidFile(pid_file) : Result<int>(st);
   if (!pid.ok()) {
     c->init.CloseIo();
-    if (st.ok()) (void)c->runtime->Delete(r.id(), true);
-    if (!c->rootfs.empty()) (void)mount::UnmountAll(c->rootfs);
+    if (st.ok()) c->runtime->Delete(r.id(), true).IgnoreError();
+    if (!c->rootfs.empty()) mount::UnmountAll(c->rootfs).IgnoreError();
     return st.ok() ? pid.status() : RuntimeFailure("OCI runtime create failed", st);
   }
   c->init.pid = *pid;
@@ -279,11 +271,7 @@ Status TaskService::StartExec(Container& c, Process& p) {
   }
   std::string spec_path = c.bundle + "/." + p.id + ".process.json";
   std::string pid_file = c.bundle + "/" + p.id + ".pid";
-  {
-    std::ofstream out(spec_path, std::ios::trunc);
-    out << p.spec_json;
-    if (!out) return Unknown("write {}", spec_path);
-  }
+  BERTH_RETURN_IF_ERROR(files::WriteFile(spec_path, p.spec_json));
   Status st = WithStdio(p, [&](const ChildStdio& stdio, const std::string& console) {
     ExecOptions eo;
     eo.process_json = spec_path;
@@ -712,7 +700,7 @@ void TaskService::HandleExit(int pid, uint32_t status) {
           log::Debug("kill --all after init exit", {{"id", c->id}, {"error", st.ToString()}});
         }
       }
-      if (p->state == ProcessState::kPaused) (void)c->runtime->Resume(c->id);
+      if (p->state == ProcessState::kPaused) c->runtime->Resume(c->id).IgnoreError();
     }
     p->SetExited(status);
     ev::TaskExit e;

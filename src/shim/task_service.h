@@ -28,6 +28,7 @@ struct TaskServiceConfig {
   std::string cgroup_root = kCgroupRoot;
 };
 
+// Not thread-safe: berth-shim's one loop thread only.
 class TaskService {
  public:
   TaskService(ttrpc::EventLoop& loop, Publisher& publisher, TaskServiceConfig config,

@@ -1,6 +1,5 @@
 #include "snapshots/copy_dir.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -15,13 +14,13 @@
 #include <vector>
 
 #include "common/logging.h"
-#include "content/unique_fd.h"
+#include "common/files.h"
+#include "common/unique_fd.h"
 
 namespace berth::snapshots {
 namespace {
 
 namespace fs = std::filesystem;
-using content::UniqueFd;
 
 Status Errno(std::string_view what, const fs::path& p, int err) {
   return ErrnoStatus(fmt::format("{} {}", what, p.string()), err);
@@ -111,21 +110,7 @@ Status CopyFileData(const fs::path& src, const fs::path& dst, const struct stat&
 class Copier {
  public:
   Status CopyTree(const fs::path& src, const fs::path& dst) {
-    std::vector<std::string> names;
-    {
-      std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(src.c_str()), ::closedir);
-      if (!dir) return Errno("open", src, errno);
-      for (;;) {
-        errno = 0;
-        struct dirent* e = ::readdir(dir.get());
-        if (e == nullptr) {
-          if (errno != 0) return Errno("read dir", src, errno);
-          break;
-        }
-        std::string_view name(e->d_name);
-        if (name != "." && name != "..") names.emplace_back(name);
-      }
-    }
+    BERTH_ASSIGN_OR_RETURN(std::vector<std::string> names, files::ListDir(src));
     for (const auto& name : names) BERTH_RETURN_IF_ERROR(CopyEntry(src / name, dst / name));
     return Status::Ok();
   }

@@ -38,9 +38,8 @@ void RemoveTree(const fs::path& p, std::string_view snapshotter) {
 // Frees `key` from every lease of `ns`: a key that no longer exists must not keep a future
 // snapshot of the same key alive.
 Status DropLeaseResources(Tx& tx, std::string_view snapshotter, std::string_view ns, std::string_view key) {
-  BERTH_ASSIGN_OR_RETURN(auto st, tx.Prepare(
-      "DELETE FROM lease_resources WHERE namespace=?1 AND type=?2 AND resource=?3"));
-  return st.Bind(1, ns).Bind(2, metadata::lease_resources::SnapshotType(snapshotter)).Bind(3, key).Run();
+  namespace lr = metadata::lease_resources;
+  return lr::RemoveFromAllLeases(tx, ns, lr::SnapshotType(snapshotter), key);
 }
 
 }  // namespace

@@ -20,6 +20,8 @@
 
 namespace berth::snapshots {
 
+// Thread-safe: all methods may be called concurrently (records change in Db transactions; the
+// ids whose directory is being built are behind a mutex, so Cleanup leaves them alone).
 class DirSnapshotter : public Snapshotter {
  public:
   const std::string& name() const override { return name_; }

@@ -1,6 +1,5 @@
 #include "snapshots/disk_usage.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,7 +9,8 @@
 #include <set>
 #include <utility>
 
-#include "content/unique_fd.h"
+#include "common/files.h"
+#include "common/unique_fd.h"
 
 namespace berth::snapshots {
 namespace {
@@ -25,31 +25,15 @@ struct Walker {
 
   // `dirfd` is an open directory; counts its entries, recursing into subdirectories.
   Status Walk(int dirfd, const std::filesystem::path& where) {
-    int dup = ::dup(dirfd);
-    if (dup < 0) return ErrnoStatus(fmt::format("dup {}", where.string()), errno);
-    DIR* dir = ::fdopendir(dup);
-    if (dir == nullptr) {
-      int err = errno;
-      ::close(dup);
-      return ErrnoStatus(fmt::format("read dir {}", where.string()), err);
-    }
-    std::unique_ptr<DIR, int (*)(DIR*)> closer(dir, ::closedir);
-    for (;;) {
-      errno = 0;
-      struct dirent* e = ::readdir(dir);
-      if (e == nullptr) {
-        if (errno != 0) return ErrnoStatus(fmt::format("read dir {}", where.string()), errno);
-        break;
-      }
-      std::string_view name(e->d_name);
-      if (name == "." || name == "..") continue;
+    BERTH_ASSIGN_OR_RETURN(std::vector<std::string> names, files::ListDirFd(dirfd, where));
+    for (const auto& name : names) {
       struct stat st{};
-      if (::fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
         return ErrnoStatus(fmt::format("stat {}", (where / name).string()), errno);
       }
       Count(st);
       if (S_ISDIR(st.st_mode)) {
-        content::UniqueFd child(::openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        UniqueFd child(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (child.get() < 0) return ErrnoStatus(fmt::format("open {}", (where / name).string()), errno);
         BERTH_RETURN_IF_ERROR(Walk(child.get(), where / name));
       }
@@ -61,7 +45,7 @@ struct Walker {
 }  // namespace
 
 Result<DiskUsage> MeasureDiskUsage(const std::filesystem::path& root) {
-  content::UniqueFd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0) return ErrnoStatus(fmt::format("open {}", root.string()), errno);
   struct stat st{};
   if (::fstat(fd.get(), &st) != 0) return ErrnoStatus(fmt::format("stat {}", root.string()), errno);

@@ -10,6 +10,7 @@
 
 namespace berth::snapshots {
 
+// Thread-safe, as DirSnapshotter (no state of its own).
 class NativeSnapshotter final : public DirSnapshotter {
  public:
   static constexpr std::string_view kName = "native";

@@ -12,6 +12,7 @@
 
 namespace berth::snapshots {
 
+// Thread-safe, as DirSnapshotter (its own state is fixed at Open).
 class OverlaySnapshotter final : public DirSnapshotter {
  public:
   static constexpr std::string_view kName = "overlayfs";

@@ -17,6 +17,8 @@
 
 namespace berth::snapshots {
 
+// Thread-safety: implementations must be thread-safe; gRPC handler threads and the collector
+// call them concurrently.
 class Snapshotter : public metadata::SnapshotGc {
  public:
   ~Snapshotter() override = default;

@@ -1,6 +1,5 @@
 #include "telemetry/telemetry.h"
 
-#include <dirent.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -9,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "common/files.h"
 #include "github.com/containerd/containerd/api/events/task.pb.h"
 
 namespace berth::telemetry {
@@ -117,14 +117,9 @@ uint64_t ThreadCount() {
 }
 
 uint64_t OpenFdCount() {
-  DIR* d = ::opendir("/proc/self/fd");
-  if (d == nullptr) return 0;
-  uint64_t n = 0;
-  while (dirent* e = ::readdir(d)) {
-    if (e->d_name[0] != '.') ++n;
-  }
-  ::closedir(d);
-  return n > 0 ? n - 1 : 0;  // not the directory's own fd
+  auto names = files::ListDir("/proc/self/fd");
+  if (!names.ok() || names->empty()) return 0;
+  return names->size() - 1;  // not the directory's own fd
 }
 
 Dumper::Dumper(Telemetry& telemetry, std::chrono::nanoseconds interval)

@@ -69,6 +69,8 @@ class Telemetry {
 
 // Logs Telemetry::SeedDump every `interval` on its own thread, each line prefixed as the seed's
 // logger did ("[berthd] 2026/12/07 11:48:28 "), to stderr with the rest of the log.
+// Not thread-safe: constructed and destroyed by its owner (the Server); it only reads Telemetry,
+// which is thread-safe, from its thread.
 class Dumper {
  public:
   Dumper(Telemetry& telemetry, std::chrono::nanoseconds interval);

@@ -52,23 +52,23 @@ Result<std::pair<sockaddr_un, socklen_t>> UnixAddress(std::string_view address) 
   return std::make_pair(addr, len);
 }
 
-Result<int> Dial(std::string_view address, std::chrono::milliseconds timeout) {
+Result<UniqueFd> Dial(std::string_view address, std::chrono::milliseconds timeout) {
   BERTH_ASSIGN_OR_RETURN(auto addr, UnixAddress(address));
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return ErrnoStatus("ttrpc: socket", errno);
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd) return ErrnoStatus("ttrpc: socket", errno);
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr.first), addr.second) == 0) return fd;
+    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr.first), addr.second) == 0) return fd;
     int err = errno;
     if (err == EINTR) continue;
     if (err == EINPROGRESS) {
       // Not expected for unix sockets, but wait it out the portable way.
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      pollfd p{.fd = fd, .events = POLLOUT, .revents = 0};
+      pollfd p{.fd = fd.get(), .events = POLLOUT, .revents = 0};
       int so_err = 0;
       socklen_t so_len = sizeof so_err;
       if (::poll(&p, 1, static_cast<int>(std::max<int64_t>(left.count(), 0))) == 1 &&
-          ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_err, &so_len) == 0 && so_err == 0) {
+          ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &so_err, &so_len) == 0 && so_err == 0) {
         return fd;
       }
       err = so_err != 0 ? so_err : ETIMEDOUT;
@@ -77,7 +77,6 @@ Result<int> Dial(std::string_view address, std::chrono::milliseconds timeout) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
       continue;
     }
-    ::close(fd);
     return Error(Errc::kUnavailable, "ttrpc: connect {}: {}", address, std::strerror(err));
   }
 }
@@ -207,8 +206,8 @@ Client::~Client() { Close(); }
 
 Result<std::shared_ptr<Client>> Client::Connect(EventLoop& loop, std::string_view address,
                                                 std::chrono::milliseconds timeout) {
-  BERTH_ASSIGN_OR_RETURN(int fd, Dial(address, timeout));
-  auto core = std::make_shared<ClientCore>(loop, Connection::Create(loop, fd));
+  BERTH_ASSIGN_OR_RETURN(UniqueFd fd, Dial(address, timeout));
+  auto core = std::make_shared<ClientCore>(loop, Connection::Create(loop, std::move(fd)));
   // The loop owns its fd table: register from the loop thread. Calls made meanwhile are posted
   // behind this, so they find the connection started.
   if (loop.InLoopThread()) {

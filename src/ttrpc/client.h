@@ -27,6 +27,8 @@ struct CallOptions {
 // CallOptions with the containerd namespace set.
 CallOptions WithNamespace(std::string_view ns, std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
+// Thread-safe: every method may be called from any thread, except Call (blocking) on the loop
+// thread; callbacks run on the loop thread.
 class Client : public std::enable_shared_from_this<Client> {
  public:
   using Callback = std::function<void(Status status, std::string payload)>;

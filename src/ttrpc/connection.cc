@@ -18,21 +18,19 @@ namespace {
 constexpr size_t kReadChunk = 64 * 1024;
 }  // namespace
 
-std::shared_ptr<Connection> Connection::Create(EventLoop& loop, int fd) {
-  int flags = ::fcntl(fd, F_GETFL);
-  if (flags >= 0) ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-  return std::shared_ptr<Connection>(new Connection(loop, fd));
+std::shared_ptr<Connection> Connection::Create(EventLoop& loop, UniqueFd fd) {
+  int flags = ::fcntl(fd.get(), F_GETFL);
+  if (flags >= 0) ::fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK);
+  return std::shared_ptr<Connection>(new Connection(loop, std::move(fd)));
 }
 
-Connection::~Connection() {
-  // Only reached while still open when the loop itself went away first.
-  if (!closed_ && fd_ >= 0) ::close(fd_);
-}
+// Only reached while still open when the loop itself went away first: fd_ closes then.
+Connection::~Connection() = default;
 
 Status Connection::Start(Handlers handlers) {
   if (closed_) return Status(Errc::kUnavailable, "ttrpc: connection closed");
   handlers_ = std::move(handlers);
-  BERTH_RETURN_IF_ERROR(loop_.Add(fd_, EPOLLIN, [self = shared_from_this()](uint32_t ev) { self->OnEvents(ev); }));
+  BERTH_RETURN_IF_ERROR(loop_.Add(fd_.get(), EPOLLIN, [self = shared_from_this()](uint32_t ev) { self->OnEvents(ev); }));
   started_ = true;
   // Frames queued before Start go out now.
   if (!out_.empty()) {
@@ -45,9 +43,8 @@ void Connection::Close() {
   if (closed_) return;
   auto self = shared_from_this();  // the loop's registration may hold the last reference
   closed_ = true;
-  if (started_) loop_.Remove(fd_);
-  ::close(fd_);
-  fd_ = -1;
+  if (started_) loop_.Remove(fd_.get());
+  fd_.Reset();
   out_.clear();
   in_.clear();
   // Handlers may hold what owns this connection: release them once they have run.
@@ -74,7 +71,7 @@ void Connection::Send(uint32_t stream_id, MessageType type, std::string_view bod
 bool Connection::Flush() {
   while (!out_.empty()) {
     const std::string& front = out_.front();
-    ssize_t n = ::send(fd_, front.data() + out_off_, front.size() - out_off_, MSG_NOSIGNAL);
+    ssize_t n = ::send(fd_.get(), front.data() + out_off_, front.size() - out_off_, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
@@ -95,7 +92,7 @@ void Connection::UpdateInterest() {
   bool want = !out_.empty();
   if (want == want_write_ || closed_) return;
   want_write_ = want;
-  Status st = loop_.Modify(fd_, want ? (EPOLLIN | EPOLLOUT) : EPOLLIN);
+  Status st = loop_.Modify(fd_.get(), want ? (EPOLLIN | EPOLLOUT) : EPOLLIN);
   if (!st.ok()) {
     log::Warn("ttrpc: cannot update socket interest", {{"error", st.ToString()}});
     Close();
@@ -125,7 +122,7 @@ bool Connection::ReadSome() {
   in_.resize(old + kReadChunk);
   ssize_t n;
   do {
-    n = ::recv(fd_, in_.data() + old, kReadChunk, 0);
+    n = ::recv(fd_.get(), in_.data() + old, kReadChunk, 0);
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
     in_.resize(old);

@@ -12,11 +12,13 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "common/unique_fd.h"
 #include "ttrpc/event_loop.h"
 #include "ttrpc/wire.h"
 
 namespace berth::ttrpc {
 
+// Not thread-safe: loop thread only (other threads reach it through EventLoop::Post).
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   struct Handlers {
@@ -28,8 +30,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::function<void()> on_close;
   };
 
-  // Takes ownership of `fd` (made non-blocking here).
-  static std::shared_ptr<Connection> Create(EventLoop& loop, int fd);
+  // Takes the socket (made non-blocking here).
+  static std::shared_ptr<Connection> Create(EventLoop& loop, UniqueFd fd);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -45,7 +47,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   EventLoop& loop() { return loop_; }
 
  private:
-  Connection(EventLoop& loop, int fd) : loop_(loop), fd_(fd) {}
+  Connection(EventLoop& loop, UniqueFd fd) : loop_(loop), fd_(std::move(fd)) {}
   void OnEvents(uint32_t events);
   // False when the connection was closed while reading.
   bool ReadSome();
@@ -55,7 +57,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void UpdateInterest();
 
   EventLoop& loop_;
-  int fd_;
+  UniqueFd fd_;
   bool started_ = false;
   bool closed_ = false;
   bool want_write_ = false;

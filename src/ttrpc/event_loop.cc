@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/unique_fd.h"
+
 namespace berth::ttrpc {
 
 namespace {
@@ -23,14 +25,14 @@ constexpr uint64_t kWakeId = 0;
 }  // namespace
 
 struct EventLoop::Impl {
-  int epfd = -1;
-  int wakefd = -1;
+  UniqueFd epfd;
+  UniqueFd wakefd;
 
   // An fd registration. epoll carries the registration id, not the fd: an event still queued
   // for an fd that a callback removed (and maybe re-added) in the same round is then dropped
   // instead of reaching the new owner.
   struct Watch {
-    int fd;
+    int fd;  // not owned: whoever Add()ed it closes it, after Remove()
     std::shared_ptr<FdCallback> cb;  // shared so a callback may Remove itself while running
   };
   uint64_t next_watch_id = 1;
@@ -48,20 +50,15 @@ struct EventLoop::Impl {
   std::atomic<bool> stop{false};
   std::atomic<std::thread::id> loop_thread{};
 
-  ~Impl() {
-    if (epfd >= 0) ::close(epfd);
-    if (wakefd >= 0) ::close(wakefd);
-  }
-
   void Wake() {
     uint64_t one = 1;
     // EAGAIN only when the counter is saturated, which is still a pending wake-up.
-    [[maybe_unused]] ssize_t n = ::write(wakefd, &one, sizeof one);
+    [[maybe_unused]] ssize_t n = ::write(wakefd.get(), &one, sizeof one);
   }
 
   void DrainPosted() {
     uint64_t count = 0;
-    [[maybe_unused]] ssize_t n = ::read(wakefd, &count, sizeof count);
+    [[maybe_unused]] ssize_t n = ::read(wakefd.get(), &count, sizeof count);
     std::vector<std::function<void()>> batch;
     {
       std::lock_guard lock(post_mu);
@@ -98,14 +95,14 @@ struct EventLoop::Impl {
 
 Result<std::unique_ptr<EventLoop>> EventLoop::Create() {
   auto impl = std::make_unique<Impl>();
-  impl->epfd = ::epoll_create1(EPOLL_CLOEXEC);
-  if (impl->epfd < 0) return ErrnoStatus("epoll_create1", errno);
-  impl->wakefd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (impl->wakefd < 0) return ErrnoStatus("eventfd", errno);
+  impl->epfd.Reset(::epoll_create1(EPOLL_CLOEXEC));
+  if (!impl->epfd) return ErrnoStatus("epoll_create1", errno);
+  impl->wakefd.Reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!impl->wakefd) return ErrnoStatus("eventfd", errno);
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = kWakeId;
-  if (::epoll_ctl(impl->epfd, EPOLL_CTL_ADD, impl->wakefd, &ev) < 0) {
+  if (::epoll_ctl(impl->epfd.get(), EPOLL_CTL_ADD, impl->wakefd.get(), &ev) < 0) {
     return ErrnoStatus("epoll_ctl eventfd", errno);
   }
   return std::unique_ptr<EventLoop>(new EventLoop(std::move(impl)));
@@ -122,7 +119,7 @@ Status EventLoop::Add(int fd, uint32_t events, FdCallback cb) {
   epoll_event ev{};
   ev.events = events;
   ev.data.u64 = id;
-  if (::epoll_ctl(impl_->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+  if (::epoll_ctl(impl_->epfd.get(), EPOLL_CTL_ADD, fd, &ev) < 0) {
     return ErrnoStatus(fmt::format("epoll_ctl add fd {}", fd), errno);
   }
   impl_->watches.emplace(id, Impl::Watch{fd, std::make_shared<FdCallback>(std::move(cb))});
@@ -136,7 +133,7 @@ Status EventLoop::Modify(int fd, uint32_t events) {
   epoll_event ev{};
   ev.events = events;
   ev.data.u64 = it->second;
-  if (::epoll_ctl(impl_->epfd, EPOLL_CTL_MOD, fd, &ev) < 0) {
+  if (::epoll_ctl(impl_->epfd.get(), EPOLL_CTL_MOD, fd, &ev) < 0) {
     return ErrnoStatus(fmt::format("epoll_ctl mod fd {}", fd), errno);
   }
   return Status::Ok();
@@ -145,7 +142,7 @@ Status EventLoop::Modify(int fd, uint32_t events) {
 void EventLoop::Remove(int fd) {
   auto it = impl_->watch_of_fd.find(fd);
   if (it == impl_->watch_of_fd.end()) return;
-  ::epoll_ctl(impl_->epfd, EPOLL_CTL_DEL, fd, nullptr);
+  ::epoll_ctl(impl_->epfd.get(), EPOLL_CTL_DEL, fd, nullptr);
   impl_->watches.erase(it->second);
   impl_->watch_of_fd.erase(it);
 }
@@ -190,7 +187,7 @@ Status EventLoop::RunOnce(std::chrono::milliseconds timeout) {
   } restore{impl_.get(), previous};
 
   epoll_event events[kMaxEvents];
-  int n = ::epoll_wait(impl_->epfd, events, kMaxEvents, impl_->EpollTimeoutMs(timeout));
+  int n = ::epoll_wait(impl_->epfd.get(), events, kMaxEvents, impl_->EpollTimeoutMs(timeout));
   if (n < 0) {
     if (errno == EINTR) return Status::Ok();
     return ErrnoStatus("epoll_wait", errno);

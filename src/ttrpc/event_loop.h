@@ -12,6 +12,8 @@
 
 namespace berth::ttrpc {
 
+// Thread-safety: Post, Stop and InLoopThread may be called from any thread; every other method
+// belongs to the loop thread, as marked below.
 class EventLoop {
  public:
   // `events` is the epoll mask that fired (EPOLLIN, EPOLLOUT, EPOLLHUP, EPOLLERR).

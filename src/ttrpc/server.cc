@@ -90,7 +90,7 @@ bool Responder::answered() const { return !state_ || state_->answered; }
 struct Server::Impl {
   EventLoop& loop;
   std::map<std::string, std::map<std::string, Handler, std::less<>>, std::less<>> services;
-  std::vector<int> listeners;
+  std::vector<UniqueFd> listeners;
   std::vector<std::string> socket_paths;  // made by Listen(): removed again by Close()
   std::unordered_map<Connection*, std::shared_ptr<Connection>> conns;
   std::atomic<size_t> conn_count{0};
@@ -103,10 +103,6 @@ struct Server::Impl {
   void OnAccept(int listen_fd);
   void OnFrame(const std::shared_ptr<Connection>& conn, const FrameHeader& h, std::string body);
   void Dispatch(const std::shared_ptr<Connection>& conn, uint32_t stream_id, Request req);
-  void CloseListener(int fd) {
-    loop.Remove(fd);
-    ::close(fd);
-  }
 };
 
 namespace {
@@ -117,23 +113,23 @@ void SendStatus(Connection& conn, uint32_t stream_id, Status status) {
 
 void Server::Impl::OnAccept(int listen_fd) {
   for (;;) {
-    int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
+    UniqueFd fd(::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+    if (!fd) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) {
         // Out of fds, most likely: the listener stays readable, so pause it instead of spinning.
         log::Warn("ttrpc: accept failed, pausing the listener", {{"error", std::strerror(errno)}});
-        (void)loop.Modify(listen_fd, 0);
+        loop.Modify(listen_fd, 0).IgnoreError();
         if (accept_retry == 0) {
           accept_retry = loop.AddTimer(std::chrono::milliseconds(100), [this] {
             accept_retry = 0;
-            for (int l : listeners) (void)loop.Modify(l, EPOLLIN);
+            for (const UniqueFd& l : listeners) loop.Modify(l.get(), EPOLLIN).IgnoreError();
           });
         }
       }
       return;
     }
-    auto conn = Connection::Create(loop, fd);
+    auto conn = Connection::Create(loop, std::move(fd));
     std::weak_ptr<Connection> weak = conn;
     Connection* key = conn.get();
     Connection::Handlers handlers;
@@ -212,21 +208,16 @@ void Server::Register(std::string service, std::string method, Handler handler) 
   impl_->services[std::move(service)][std::move(method)] = std::move(handler);
 }
 
-Status Server::Serve(int listen_fd) {
-  int flags = ::fcntl(listen_fd, F_GETFL);
-  if (flags < 0 || ::fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-    Status st = ErrnoStatus("ttrpc: set listener non-blocking", errno);
-    ::close(listen_fd);
-    return st;
+Status Server::Serve(UniqueFd listener) {
+  const int fd = listener.get();
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+    return ErrnoStatus("ttrpc: set listener non-blocking", errno);
   }
   Impl* impl = impl_.get();
-  Status st = impl->loop.Add(listen_fd, EPOLLIN, [impl, listen_fd](uint32_t) { impl->OnAccept(listen_fd); });
-  if (!st.ok()) {
-    ::close(listen_fd);
-    return st;
-  }
+  BERTH_RETURN_IF_ERROR(impl->loop.Add(fd, EPOLLIN, [impl, fd](uint32_t) { impl->OnAccept(fd); }));
   impl->closing = false;
-  impl->listeners.push_back(listen_fd);
+  impl->listeners.push_back(std::move(listener));
   return Status::Ok();
 }
 
@@ -243,20 +234,17 @@ Status Server::Listen(const std::string& path, unsigned mode) {
     if (!S_ISSOCK(st.st_mode)) return Error(Errc::kAlreadyExists, "ttrpc: {} exists and is not a socket", path);
     if (::unlink(path.c_str()) < 0 && errno != ENOENT) return ErrnoStatus("ttrpc: remove old socket " + path, errno);
   }
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return ErrnoStatus("ttrpc: socket", errno);
-  if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) < 0) {
-    Status s = ErrnoStatus("ttrpc: bind " + path, errno);
-    ::close(fd);
-    return s;
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd) return ErrnoStatus("ttrpc: socket", errno);
+  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) < 0) {
+    return ErrnoStatus("ttrpc: bind " + path, errno);
   }
-  if (::chmod(path.c_str(), mode) < 0 || ::listen(fd, SOMAXCONN) < 0) {
+  if (::chmod(path.c_str(), mode) < 0 || ::listen(fd.get(), SOMAXCONN) < 0) {
     Status s = ErrnoStatus("ttrpc: listen " + path, errno);
-    ::close(fd);
     ::unlink(path.c_str());
     return s;
   }
-  Status served = Serve(fd);
+  Status served = Serve(std::move(fd));
   if (!served.ok()) {
     ::unlink(path.c_str());
     return served;
@@ -269,8 +257,8 @@ void Server::Close() {
   impl_->closing = true;
   if (impl_->accept_retry != 0) impl_->loop.CancelTimer(impl_->accept_retry);
   impl_->accept_retry = 0;
-  for (int fd : impl_->listeners) impl_->CloseListener(fd);
-  impl_->listeners.clear();
+  for (const UniqueFd& fd : impl_->listeners) impl_->loop.Remove(fd.get());
+  impl_->listeners.clear();  // closes them
   for (const auto& path : impl_->socket_paths) ::unlink(path.c_str());
   impl_->socket_paths.clear();
   // Closing erases from the map: close from a copy.

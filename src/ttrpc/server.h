@@ -13,6 +13,7 @@
 #include <google/protobuf/message.h>
 
 #include "common/status.h"
+#include "common/unique_fd.h"
 #include "ttrpc/event_loop.h"
 #include "ttrpc/wire.h"
 
@@ -29,6 +30,8 @@ struct CallContext {
 
 // Answers one request, once. Answering after the connection closed is a harmless no-op.
 // Destroying an unanswered Responder answers Internal (so a caller never hangs forever).
+// Thread-compatible: may be answered from any thread (off the loop the reply is posted to it), but
+// by one thread at a time.
 class Responder {
  public:
   Responder() = default;
@@ -47,6 +50,7 @@ class Responder {
   std::shared_ptr<State> state_;
 };
 
+// Not thread-safe: loop thread only (or before the loop runs), like the handlers it calls.
 class Server {
  public:
   using Handler = std::function<void(const CallContext& ctx, std::string_view payload, Responder responder)>;
@@ -76,8 +80,8 @@ class Server {
              });
   }
 
-  // Serves an already listening socket fd (the server takes ownership).
-  Status Serve(int listen_fd);
+  // Serves an already listening socket.
+  Status Serve(UniqueFd listener);
   // Creates, binds (mode 0600 unless `mode` given) and serves a unix socket at `path`;
   // an existing socket file there is replaced.
   Status Listen(const std::string& path, unsigned mode = 0600);

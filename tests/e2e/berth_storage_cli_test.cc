@@ -309,7 +309,7 @@ TEST_F(BerthStorageCliTest, ContainersListInfoLabelRemove) {
 }
 
 // Real image content: an image pushed to a local registry, fetched by ctr into berthd.
-class BerthImagesCliTest : public BerthStorageCliTest {
+class BerthStorageCliImagesTest : public BerthStorageCliTest {
  protected:
   void SetUp() override {
     for (const char* tool : {"/usr/bin/docker-registry", "/usr/bin/skopeo"}) {
@@ -356,7 +356,7 @@ class BerthImagesCliTest : public BerthStorageCliTest {
   std::string ref_;
 };
 
-TEST_F(BerthImagesCliTest, ListCheckLabelRemove) {
+TEST_F(BerthStorageCliImagesTest, ListCheckLabelRemove) {
   const std::string manifest = LayoutManifestDigest(layout_, "v1");
   auto layers = LayoutLayers(layout_, "v1");
   ASSERT_EQ(layers.size(), 2u);

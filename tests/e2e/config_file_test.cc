@@ -211,9 +211,9 @@ int HealthStatus(const fs::path& socket) {
   return -101;
 }
 
-class HealthE2E : public BerthdTest {};
+class ConfigFileHealthTest : public BerthdTest {};
 
-TEST_F(HealthE2E, ServingOnceStartedAndListedByIntrospection) {
+TEST_F(ConfigFileHealthTest, ServingOnceStartedAndListedByIntrospection) {
   EXPECT_EQ(HealthStatus(daemon_->socket()), 1);
   auto r = daemon_->Ctr({"plugins", "ls", "id==healthcheck"});
   EXPECT_THAT(r.out, HasSubstr("io.containerd.grpc.v1")) << Describe(r);

@@ -193,9 +193,9 @@ TEST_F(ImagePullE2E, PullUnpacksAppliesWhiteoutsAndGcCollectsEverything) {
 // The same image unpacked by containerd 1.6 and by berthd, with each snapshotter, gives the
 // same snapshot chain and identical trees (paths, types, modes, owners, sizes and contents,
 // link targets, devices, hard links, xattrs, mtimes).
-class UnpackCompareE2E : public ImagePullE2E, public ::testing::WithParamInterface<std::string> {};
+class ImagePullUnpackCompareTest : public ImagePullE2E, public ::testing::WithParamInterface<std::string> {};
 
-TEST_P(UnpackCompareE2E, TreeIsIdenticalToContainerds) {
+TEST_P(ImagePullUnpackCompareTest, TreeIsIdenticalToContainerds) {
   const std::string sn = GetParam();
   Containerd containerd(dir_->path() / "containerd");
   if (::testing::Test::HasFailure()) return;
@@ -271,7 +271,7 @@ TEST_P(UnpackCompareE2E, TreeIsIdenticalToContainerds) {
   EXPECT_THAT(MountsUnder(dir_->path()), IsEmpty());
 }
 
-INSTANTIATE_TEST_SUITE_P(Snapshotters, UnpackCompareE2E, ::testing::Values("overlayfs", "native"));
+INSTANTIATE_TEST_SUITE_P(Snapshotters, ImagePullUnpackCompareTest, ::testing::Values("overlayfs", "native"));
 
 }  // namespace
 }  // namespace berth::e2e

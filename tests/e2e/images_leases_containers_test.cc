@@ -82,7 +82,7 @@ class Api {
   std::unique_ptr<containersapi::Containers::Stub> containers;
 };
 
-class StorageE2E : public BerthdTest {
+class ImagesLeasesContainersTest : public BerthdTest {
  protected:
   void SetUp() override {
     BerthdTest::SetUp();
@@ -104,7 +104,7 @@ class StorageE2E : public BerthdTest {
   std::unique_ptr<Api> api_;
 };
 
-TEST_F(StorageE2E, PluginsListStorageServices) {
+TEST_F(ImagesLeasesContainersTest, PluginsListStorageServices) {
   auto r = daemon_->Ctr({"plugins", "ls", "type==io.containerd.grpc.v1"});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   for (const char* id : {"images", "leases", "containers"}) {
@@ -114,7 +114,7 @@ TEST_F(StorageE2E, PluginsListStorageServices) {
 
 // ---- leases ----
 
-TEST_F(StorageE2E, CtrLeasesCreateListRemove) {
+TEST_F(ImagesLeasesContainersTest, CtrLeasesCreateListRemove) {
   auto r = daemon_->Ctr({"leases", "create", "--id", "l1", "x=y"});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_EQ(r.out, "l1\n");
@@ -151,7 +151,7 @@ TEST_F(StorageE2E, CtrLeasesCreateListRemove) {
   EXPECT_THAT(r.err, HasSubstr("lease \"l1\": not found"));
 }
 
-TEST_F(StorageE2E, LeaseResourcesOverGrpc) {
+TEST_F(ImagesLeasesContainersTest, LeaseResourcesOverGrpc) {
   leasesapi::CreateRequest create;
   create.set_id("held");
   leasesapi::CreateResponse created;
@@ -207,7 +207,7 @@ TEST_F(StorageE2E, LeaseResourcesOverGrpc) {
 
 // ---- containers ----
 
-TEST_F(StorageE2E, ContainersThroughCtr) {
+TEST_F(ImagesLeasesContainersTest, ContainersThroughCtr) {
   auto events = Subscribe();
   containersapi::Container created;
   grpc::Status st = api_->CreateContainer("web1", &created);
@@ -272,7 +272,7 @@ TEST_F(StorageE2E, ContainersThroughCtr) {
   EXPECT_THAT(out, ContainsRegex("default /containers/delete .*db1"));
 }
 
-TEST_F(StorageE2E, ContainerErrors) {
+TEST_F(ImagesLeasesContainersTest, ContainerErrors) {
   ASSERT_TRUE(api_->CreateContainer("c1").ok());
   grpc::Status st = api_->CreateContainer("c1");
   EXPECT_EQ(st.error_code(), grpc::StatusCode::ALREADY_EXISTS);
@@ -319,7 +319,7 @@ TEST_F(StorageE2E, ContainerErrors) {
 
 // ---- images ----
 
-TEST_F(StorageE2E, ImagesThroughCtr) {
+TEST_F(ImagesLeasesContainersTest, ImagesThroughCtr) {
   auto events = Subscribe();
   ASSERT_TRUE(api_->CreateImage("docker.io/library/alpine:3.19").ok());
   ASSERT_TRUE(api_->CreateImage("example.com/app:1").ok());
@@ -365,7 +365,7 @@ TEST_F(StorageE2E, ImagesThroughCtr) {
   EXPECT_THAT(out, ContainsRegex("default /images/delete .*alpine"));
 }
 
-TEST_F(StorageE2E, ImageErrors) {
+TEST_F(ImagesLeasesContainersTest, ImageErrors) {
   ASSERT_TRUE(api_->CreateImage("img").ok());
   grpc::Status st = api_->CreateImage("img");
   EXPECT_EQ(st.error_code(), grpc::StatusCode::ALREADY_EXISTS);

@@ -11,8 +11,8 @@
 #include <thread>
 
 #include <nlohmann/json.hpp>
-#include <openssl/sha.h>
 
+#include "common/digest.h"
 #include "harness.h"
 #include "registry.h"
 #include "remotes/reference.h"
@@ -30,17 +30,7 @@ using ::testing::HasSubstr;
 
 bool HaveTool(const std::string& name) { return Run({"sh", "-c", "command -v " + name}, 10s).exit_code == 0; }
 
-std::string Sha256(std::string_view data) {
-  unsigned char md[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string s = "sha256:";
-  for (unsigned char c : md) {
-    s += kHex[c >> 4];
-    s += kHex[c & 15];
-  }
-  return s;
-}
+std::string Sha256(std::string_view data) { return Sha256Of(data).String(); }
 
 std::string RandomBytes(size_t n, unsigned seed) {
   std::mt19937 gen(seed);
@@ -339,9 +329,9 @@ TEST_F(RemotesRegistryTest, LoopbackRegistryNeedsNoPlainHttp) {
   EXPECT_EQ(desc->digest, LayoutManifestDigest(layout_, "v1"));
 }
 
-class RemotesBasicAuthTest : public ::testing::Test {};
+class RemotesRegistryBasicAuthTest : public ::testing::Test {};
 
-TEST_F(RemotesBasicAuthTest, CredentialsWrongPasswordAndAnonymous) {
+TEST_F(RemotesRegistryBasicAuthTest, CredentialsWrongPasswordAndAnonymous) {
   REQUIRE_TOOLS();
   TempDir dir;
   auto layout = BuildTestImage(dir.path() / "img", {.tag = "v1", .layers = 1});
@@ -388,7 +378,7 @@ TEST_F(RemotesBasicAuthTest, CredentialsWrongPasswordAndAnonymous) {
 }
 
 // The python fake: Bearer tokens from a realm behind basic auth.
-class RemotesTokenAuthTest : public ::testing::Test {
+class RemotesRegistryTokenAuthTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!HaveTool("python3")) GTEST_SKIP() << "python3 not installed";
@@ -444,7 +434,7 @@ class RemotesTokenAuthTest : public ::testing::Test {
   std::string host_, blob_, redirect_blob_, manifest_;
 };
 
-TEST_F(RemotesTokenAuthTest, TokenFetchedOnceAndReusedAndCutBlobResumed) {
+TEST_F(RemotesRegistryTokenAuthTest, TokenFetchedOnceAndReusedAndCutBlobResumed) {
   ASSERT_NO_FATAL_FAILURE(Start());
   std::atomic<int> asked{0};
   auto reg = MustOpen(host_, PlainHttp([&](const std::string&) {
@@ -502,7 +492,7 @@ TEST_F(RemotesTokenAuthTest, TokenFetchedOnceAndReusedAndCutBlobResumed) {
   EXPECT_EQ(CountPath("/v2/fake/app/manifests/v1", "HEAD"), 3u) << "503, 401, then 200";
 }
 
-TEST_F(RemotesTokenAuthTest, ParallelFetchesShareOneToken) {
+TEST_F(RemotesRegistryTokenAuthTest, ParallelFetchesShareOneToken) {
   ASSERT_NO_FATAL_FAILURE(Start());
   auto reg = MustOpen(host_, PlainHttp([](const std::string&) {
     return std::optional<remotes::Credentials>({.username = "bob", .secret = "builder"});
@@ -524,7 +514,7 @@ TEST_F(RemotesTokenAuthTest, ParallelFetchesShareOneToken) {
   EXPECT_EQ(CountPath("/token"), 1u);
 }
 
-TEST_F(RemotesTokenAuthTest, WrongCredentialsForTheRealmAreUnauthorized) {
+TEST_F(RemotesRegistryTokenAuthTest, WrongCredentialsForTheRealmAreUnauthorized) {
   ASSERT_NO_FATAL_FAILURE(Start());
   auto reg = MustOpen(host_, PlainHttp([](const std::string&) {
     return std::optional<remotes::Credentials>({.username = "bob", .secret = "wrong"});
@@ -538,7 +528,7 @@ TEST_F(RemotesTokenAuthTest, WrongCredentialsForTheRealmAreUnauthorized) {
   EXPECT_THAT(r.status().ToString(), ::testing::Not(HasSubstr("wrong")));
 }
 
-TEST_F(RemotesTokenAuthTest, HttpsWithExtraCaSkipVerifyOrNeither) {
+TEST_F(RemotesRegistryTokenAuthTest, HttpsWithExtraCaSkipVerifyOrNeither) {
   if (!HaveTool("openssl")) GTEST_SKIP() << "openssl not installed";
   const fs::path cert = dir_->path() / "cert.pem", key = dir_->path() / "key.pem";
   auto gen = e2e::Run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",

@@ -12,7 +12,7 @@
 #include <map>
 #include <utility>
 
-#include <openssl/evp.h>
+#include "common/digest.h"
 
 namespace berth::e2e {
 namespace {
@@ -22,24 +22,13 @@ namespace fs = std::filesystem;
 std::string Sha256OfFile(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   if (!in) return "unreadable";
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  Hasher hasher = std::move(Hasher::New("sha256")).value();
   char buf[1 << 16];
   while (in) {
     in.read(buf, sizeof buf);
-    EVP_DigestUpdate(ctx, buf, static_cast<size_t>(in.gcount()));
+    hasher.Update(buf, static_cast<size_t>(in.gcount()));
   }
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_DigestFinal_ex(ctx, md, &n);
-  EVP_MD_CTX_free(ctx);
-  std::string hex;
-  char h[3];
-  for (unsigned int i = 0; i < n; ++i) {
-    std::snprintf(h, sizeof h, "%02x", md[i]);
-    hex += h;
-  }
-  return hex;
+  return hasher.Finish().hex;
 }
 
 // "name=value" for each xattr, sorted; values shown with non-printables escaped.

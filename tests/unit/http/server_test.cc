@@ -41,7 +41,7 @@ std::string Exchange(const fs::path& socket_path, const std::string& request) {
   return out;
 }
 
-class HttpServerTest : public ::testing::Test {
+class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     char t[] = "/tmp/berth-http-XXXXXX";
@@ -61,7 +61,7 @@ class HttpServerTest : public ::testing::Test {
   std::unique_ptr<Server> server_;
 };
 
-TEST_F(HttpServerTest, RoutesAnswerAndEverythingElseIsRefusedClearly) {
+TEST_F(ServerTest, RoutesAnswerAndEverythingElseIsRefusedClearly) {
   std::string ok = Exchange(sock_, "GET /hello?x=1 HTTP/1.1\r\nHost: d\r\n\r\n");
   EXPECT_NE(ok.find("HTTP/1.1 200 OK"), std::string::npos) << ok;
   EXPECT_NE(ok.find("hello GET"), std::string::npos) << ok;
@@ -76,7 +76,7 @@ TEST_F(HttpServerTest, RoutesAnswerAndEverythingElseIsRefusedClearly) {
   EXPECT_EQ(st.st_mode & 0777, 0660u);
 }
 
-TEST_F(HttpServerTest, AnIdleClientDoesNotHoldOthersUp) {
+TEST_F(ServerTest, AnIdleClientDoesNotHoldOthersUp) {
   int idle = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -89,12 +89,12 @@ TEST_F(HttpServerTest, AnIdleClientDoesNotHoldOthersUp) {
   ::close(idle);
 }
 
-TEST_F(HttpServerTest, StopRemovesTheSocket) {
+TEST_F(ServerTest, StopRemovesTheSocket) {
   server_.reset();
   EXPECT_FALSE(fs::exists(sock_));
 }
 
-TEST(HttpServerStartTest, AddressesAndStaleSockets) {
+TEST(ServerStartTest, AddressesAndStaleSockets) {
   EXPECT_TRUE(Server::Start("nonsense", Routes{}, {}).status().Is(Errc::kInvalidArgument));
   auto tcp = Server::Start("127.0.0.1:0", Routes{}, {});
   ASSERT_TRUE(tcp.ok()) << tcp.status().ToString();
@@ -135,7 +135,7 @@ int OpenStream(const fs::path& socket_path) {
 
 // A handler for every request (the REST API's way): methods, bodies, queries, worker threads,
 // streamed answers.
-class HttpHandlerTest : public ::testing::Test {
+class ServerHandlerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     char t[] = "/tmp/berth-http-XXXXXX";
@@ -171,7 +171,7 @@ class HttpHandlerTest : public ::testing::Test {
   std::atomic<bool> stream_ended_{false};
 };
 
-TEST_F(HttpHandlerTest, MethodsBodiesAndQueries) {
+TEST_F(ServerHandlerTest, MethodsBodiesAndQueries) {
   std::string r = Exchange(sock_, "PATCH /containers/x?namespace=a%2Fb&x=1 HTTP/1.1\r\nHost: d\r\n"
                                   "Content-Length: 5\r\n\r\nhello");
   EXPECT_NE(r.find("PATCH /containers/x q=a/b body=hello"), std::string::npos) << r;
@@ -179,7 +179,7 @@ TEST_F(HttpHandlerTest, MethodsBodiesAndQueries) {
   EXPECT_NE(Exchange(sock_, big).find("413"), std::string::npos);
 }
 
-TEST_F(HttpHandlerTest, ASlowHandlerDoesNotHoldOthersUp) {
+TEST_F(ServerHandlerTest, ASlowHandlerDoesNotHoldOthersUp) {
   std::thread slow([&] { Exchange(sock_, "GET /slow HTTP/1.1\r\nHost: d\r\n\r\n"); });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   auto start = std::chrono::steady_clock::now();
@@ -188,7 +188,7 @@ TEST_F(HttpHandlerTest, ASlowHandlerDoesNotHoldOthersUp) {
   slow.join();
 }
 
-TEST_F(HttpHandlerTest, StreamsChunksUntilTheClientHangsUp) {
+TEST_F(ServerHandlerTest, StreamsChunksUntilTheClientHangsUp) {
   int fd = OpenStream(sock_);
   ASSERT_GE(fd, 0);
   std::string got;
@@ -210,7 +210,7 @@ TEST_F(HttpHandlerTest, StreamsChunksUntilTheClientHangsUp) {
   EXPECT_TRUE(stream_ended_);
 }
 
-TEST_F(HttpHandlerTest, StoppingTheServerEndsOpenStreams) {
+TEST_F(ServerHandlerTest, StoppingTheServerEndsOpenStreams) {
   int fd = OpenStream(sock_);
   ASSERT_GE(fd, 0);
   std::string got;

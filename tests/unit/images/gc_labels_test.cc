@@ -5,7 +5,7 @@
 namespace berth::images {
 namespace {
 
-TEST(ChildGcLabels, NumberedAsContainerd) {
+TEST(GcLabelsChild, NumberedAsContainerd) {
   std::vector<BlobDescriptor> manifest_children = {
       {"application/vnd.oci.image.config.v1+json", "sha256:c", 1, {}},
       {"application/vnd.oci.image.layer.v1.tar+gzip", "sha256:l0", 1, {}},

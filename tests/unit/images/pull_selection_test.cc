@@ -22,7 +22,7 @@ class Blobs {
  public:
   BlobDescriptor Put(const std::string& name, std::string_view media_type, const json& body,
                      std::optional<Platform> platform = std::nullopt) {
-    BlobDescriptor d{std::string(media_type), "sha256:" + name, 0, std::move(platform)};
+    BlobDescriptor d{std::string(media_type), "sha256:" + name, 0, {}, std::move(platform)};
     blobs_[d.digest] = body.dump();
     d.size = static_cast<int64_t>(blobs_[d.digest].size());
     return d;
@@ -83,7 +83,7 @@ void ExpectPullFetchesWhatUnpackUses(const Blobs& blobs, const BlobDescriptor& r
   EXPECT_EQ(*pulled, want_manifest);
 }
 
-TEST(ChildrenToFetch, AManifestWithAPlatformComesBeforeOneWithout) {
+TEST(PullSelectionChildrenToFetch, AManifestWithAPlatformComesBeforeOneWithout) {
   Blobs blobs;
   // Listed first but without a platform: both the pull and the unpack take the one that names
   // the platform (containerd's LimitManifests order).
@@ -93,7 +93,7 @@ TEST(ChildrenToFetch, AManifestWithAPlatformComesBeforeOneWithout) {
   ExpectPullFetchesWhatUnpackUses(blobs, index, kAmd64, named.digest);
 }
 
-TEST(ChildrenToFetch, OtherPlatformsSkippedAndTheFirstMatchTaken) {
+TEST(PullSelectionChildrenToFetch, OtherPlatformsSkippedAndTheFirstMatchTaken) {
   Blobs blobs;
   auto arm = blobs.Manifest("arm", kArm64, kArm64);
   auto amd = blobs.Manifest("amd", kAmd64, kAmd64);
@@ -103,7 +103,7 @@ TEST(ChildrenToFetch, OtherPlatformsSkippedAndTheFirstMatchTaken) {
   ExpectPullFetchesWhatUnpackUses(blobs, index, kArm64, arm.digest);
 }
 
-TEST(ChildrenToFetch, NestedIndexFollowed) {
+TEST(PullSelectionChildrenToFetch, NestedIndexFollowed) {
   Blobs blobs;
   auto bare = blobs.Manifest("bare", kAmd64, std::nullopt);
   auto arm = blobs.Manifest("arm", kArm64, kArm64);
@@ -112,7 +112,7 @@ TEST(ChildrenToFetch, NestedIndexFollowed) {
   ExpectPullFetchesWhatUnpackUses(blobs, root, kArm64, arm.digest);
 }
 
-TEST(ChildrenToFetch, NoMatchFetchesNothingAndManifestsKeepAllChildren) {
+TEST(PullSelectionChildrenToFetch, NoMatchFetchesNothingAndManifestsKeepAllChildren) {
   Blobs blobs;
   auto arm = blobs.Manifest("arm", kArm64, kArm64);
   auto index = blobs.Index("index", {arm});
@@ -124,7 +124,7 @@ TEST(ChildrenToFetch, NoMatchFetchesNothingAndManifestsKeepAllChildren) {
   EXPECT_EQ(ChildrenToFetch(manifest, leaves, kArm64).size(), 2u);
 }
 
-TEST(Schema1, RefusedByNameNotAsMissing) {
+TEST(PullSelectionSchema1, RefusedByNameNotAsMissing) {
   for (std::string_view type : {kDockerSchema1Manifest, kDockerSchema1SignedManifest}) {
     BlobDescriptor d{std::string(type), "sha256:old", 10, {}};
     EXPECT_TRUE(IsSchema1ManifestType(type));

@@ -26,7 +26,7 @@ std::optional<std::string> Capture(const std::string& cmd) {
   return ::pclose(p) == 0 ? std::optional(out) : std::nullopt;
 }
 
-TEST(DefaultSpec, EqualsCtrOciSpec) {
+TEST(SpecDefault, EqualsCtrOciSpec) {
   if (!std::filesystem::exists("/usr/bin/ctr")) GTEST_SKIP() << "containerd's ctr is not installed";
   // `ctr oci spec` needs no daemon: it prints populateDefaultUnixSpec for namespace "default"
   // and an empty id.
@@ -39,12 +39,12 @@ TEST(DefaultSpec, EqualsCtrOciSpec) {
   EXPECT_EQ(ToJson(DefaultUnixSpec("default", "")).dump(4) + "\n", *out);
 }
 
-TEST(DefaultSpec, CgroupsPathIsNamespaceAndId) {
+TEST(SpecDefault, CgroupsPathIsNamespaceAndId) {
   EXPECT_EQ(DefaultUnixSpec("ns1", "c1").linux.cgroups_path, "/ns1/c1");
   EXPECT_EQ(DefaultUnixSpec("default", "").linux.cgroups_path, "/default");
 }
 
-TEST(GenerateSpec, ImageConfigGivesArgsEnvCwd) {
+TEST(SpecGenerate, ImageConfigGivesArgsEnvCwd) {
   SpecOptions o;
   o.namespace_name = "default";
   o.id = "t1";
@@ -65,7 +65,7 @@ TEST(GenerateSpec, ImageConfigGivesArgsEnvCwd) {
   EXPECT_EQ(s->linux.resources->devices.size(), 10u);  // deny all + 9 defaults
 }
 
-TEST(GenerateSpec, ArgsReplaceEntrypointAndCmdAndTtyAddsTerm) {
+TEST(SpecGenerate, ArgsReplaceEntrypointAndCmdAndTtyAddsTerm) {
   SpecOptions o;
   o.namespace_name = "default";
   o.id = "t1";
@@ -89,7 +89,7 @@ TEST(GenerateSpec, ArgsReplaceEntrypointAndCmdAndTtyAddsTerm) {
   EXPECT_EQ(json["process"]["terminal"], true);
 }
 
-TEST(GenerateSpec, NumericUserWithoutRootfs) {
+TEST(SpecGenerate, NumericUserWithoutRootfs) {
   SpecOptions o;
   o.args = {"id"};
   o.user = "1000:1000";
@@ -104,7 +104,7 @@ TEST(GenerateSpec, NumericUserWithoutRootfs) {
   EXPECT_TRUE(GenerateSpec(o).status().Is(Errc::kInvalidArgument));
 }
 
-TEST(GenerateSpec, NoCommandIsAnError) {
+TEST(SpecGenerate, NoCommandIsAnError) {
   SpecOptions o;
   o.image = ImageConfig{};
   EXPECT_TRUE(GenerateSpec(o).status().Is(Errc::kInvalidArgument));

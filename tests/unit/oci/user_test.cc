@@ -16,7 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 
-class RootfsTest : public ::testing::Test {
+class UserRootfsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     root_ = fs::temp_directory_path() / ("berth-oci-user-" + std::to_string(::getpid()));
@@ -35,7 +35,7 @@ class RootfsTest : public ::testing::Test {
   fs::path root_;
 };
 
-TEST_F(RootfsTest, NamesAndIds) {
+TEST_F(UserRootfsTest, NamesAndIds) {
   auto u = ResolveUser("alice", root_);
   ASSERT_TRUE(u.ok()) << u.status().ToString();
   EXPECT_EQ(u->uid, 1000u);
@@ -56,7 +56,7 @@ TEST_F(RootfsTest, NamesAndIds) {
   EXPECT_TRUE(ResolveUser("alice:nogroup", root_).status().Is(Errc::kNotFound));
 }
 
-TEST_F(RootfsTest, SupplementaryGroupsAsWithAdditionalGIDs) {
+TEST_F(UserRootfsTest, SupplementaryGroupsAsWithAdditionalGIDs) {
   auto gids = AdditionalGids("1000", 1001, root_);
   ASSERT_TRUE(gids.ok());
   EXPECT_THAT(*gids, ElementsAre(1001u, 10u, 50u));  // not "alice" itself (same name)
@@ -65,7 +65,7 @@ TEST_F(RootfsTest, SupplementaryGroupsAsWithAdditionalGIDs) {
   EXPECT_THAT(*gids, ElementsAre(0u, 10u));
 }
 
-TEST_F(RootfsTest, ImageUserResolvedThroughRootfs) {
+TEST_F(UserRootfsTest, ImageUserResolvedThroughRootfs) {
   SpecOptions o;
   o.image = ImageConfig{};
   o.image->user = "alice";
@@ -78,7 +78,7 @@ TEST_F(RootfsTest, ImageUserResolvedThroughRootfs) {
   EXPECT_THAT(s->process.user.additional_gids, ElementsAre(1001u, 10u, 50u));
 }
 
-TEST_F(RootfsTest, SymlinkedPasswdStaysInsideTheRoot) {
+TEST_F(UserRootfsTest, SymlinkedPasswdStaysInsideTheRoot) {
   fs::remove(root_ / "etc/passwd");
   fs::create_symlink("/../../etc/passwd-elsewhere", root_ / "etc/passwd");
   std::ofstream(root_ / "etc/passwd-elsewhere") << "carol:x:7:7::/:/bin/sh\n";
@@ -87,12 +87,12 @@ TEST_F(RootfsTest, SymlinkedPasswdStaysInsideTheRoot) {
   EXPECT_EQ(u->uid, 7u);
 }
 
-TEST(Env, ReplaceOrAppend) {
+TEST(UserEnv, ReplaceOrAppend) {
   EXPECT_THAT(ReplaceOrAppendEnv({"A=1", "B=2", "C=3"}, {"B=20", "D=4", "A"}),
               ElementsAre("B=20", "C=3", "D=4"));
 }
 
-TEST(MountFlag, ParsesAsCtr) {
+TEST(UserMountFlag, ParsesAsCtr) {
   auto m = ParseMountFlag("type=bind,src=/x,dst=/y,options=rbind:ro");
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(m->type, "bind");

@@ -67,5 +67,15 @@ TEST(AuthorizerTest, BearerPreferredAndTokenFetchFailureReported) {
       << header.status().message();
 }
 
+TEST(AuthScopesTest, MergesActionsPerResource) {
+  auto s = ParseScopes({"repository:a/b:pull", "repository:a/b:push", "repository:c:pull,push", "registry:catalog:*"});
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_EQ(s["repository:a/b"], (std::set<std::string>{"pull", "push"}));
+  EXPECT_EQ(s["repository:c"], (std::set<std::string>{"pull", "push"}));
+  EXPECT_EQ(s["registry:catalog"], (std::set<std::string>{"*"}));
+  EXPECT_EQ(PullScope("x/y"), "repository:x/y:pull");
+  EXPECT_EQ(PushScope("x/y"), "repository:x/y:pull,push");
+}
+
 }  // namespace
 }  // namespace berth::remotes

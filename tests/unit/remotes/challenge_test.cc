@@ -48,7 +48,7 @@ TEST(ChallengeTest, UnquotedValuesAndEmpty) {
   EXPECT_TRUE(bare[0].params.empty());
 }
 
-TEST(Base64Test, RoundTripsAndRejects) {
+TEST(ChallengeBase64Test, RoundTripsAndRejects) {
   for (std::string s : std::initializer_list<std::string>{"", "a", "ab", "abc", "user:pa:ss", std::string("\0\xff\x10", 3)}) {
     auto d = Base64Decode(Base64Encode(s));
     ASSERT_TRUE(d.has_value()) << s;

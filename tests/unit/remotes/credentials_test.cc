@@ -11,7 +11,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class DockerConfigTest : public ::testing::Test {
+class CredentialsDockerConfigTest : public ::testing::Test {
  protected:
   void SetUp() override {
     char tmpl[] = "/tmp/berth-remotes-creds-XXXXXX";
@@ -33,7 +33,7 @@ Credentials Must(const Result<std::optional<Credentials>>& r) {
   return r.ok() && r->has_value() ? **r : Credentials{};
 }
 
-TEST_F(DockerConfigTest, KeyForms) {
+TEST_F(CredentialsDockerConfigTest, KeyForms) {
   // "dXNlcjE6cGFzczE=" = user1:pass1, "dXNlcjI6cDpx" = user2:p:q (colons in the password)
   auto p = Write(R"({"auths": {
       "127.0.0.1:5000": {"auth": "dXNlcjE6cGFzczE="},
@@ -66,7 +66,7 @@ TEST_F(DockerConfigTest, KeyForms) {
   EXPECT_FALSE(port->has_value());
 }
 
-TEST_F(DockerConfigTest, MissingFileOrHostIsAnonymous) {
+TEST_F(CredentialsDockerConfigTest, MissingFileOrHostIsAnonymous) {
   auto r = DockerConfigCredentials(dir_ / "absent.json", "127.0.0.1:5000");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_FALSE(r->has_value());
@@ -76,7 +76,7 @@ TEST_F(DockerConfigTest, MissingFileOrHostIsAnonymous) {
   EXPECT_FALSE(s->has_value());
 }
 
-TEST_F(DockerConfigTest, InvalidJsonOrAuth) {
+TEST_F(CredentialsDockerConfigTest, InvalidJsonOrAuth) {
   auto bad = DockerConfigCredentials(Write("{not json"), "h");
   ASSERT_FALSE(bad.ok());
   EXPECT_TRUE(bad.status().Is(Errc::kInvalidArgument));
@@ -90,7 +90,7 @@ TEST_F(DockerConfigTest, InvalidJsonOrAuth) {
   EXPECT_TRUE(nocolon.status().Is(Errc::kInvalidArgument));
 }
 
-TEST(UserFlagTest, Parses) {
+TEST(CredentialsUserFlagTest, Parses) {
   auto a = ParseUserFlag("alice:s3:cr:et");
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(a->username, "alice");
@@ -103,7 +103,7 @@ TEST(UserFlagTest, Parses) {
   EXPECT_TRUE(ParseUserFlag(":pw").status().Is(Errc::kInvalidArgument));
 }
 
-TEST(DefaultDockerConfigPathTest, Environment) {
+TEST(CredentialsDefaultDockerConfigPathTest, Environment) {
   const char* old_dc = getenv("DOCKER_CONFIG");
   std::string saved_dc = old_dc ? old_dc : "";
   const char* old_home = getenv("HOME");

@@ -95,9 +95,9 @@ class LogCapture {
 
 // A registry behind Basic auth whose upload sessions live on a storage server (another
 // origin), as registries fronting object storage hand out.
-class CrossOriginUploadTest : public ::testing::Test {
+class RegistryCrossOriginUploadTest : public ::testing::Test {
  protected:
-  CrossOriginUploadTest()
+  RegistryCrossOriginUploadTest()
       : storage_([this](const FakeRequest& r) { return AtStorage(r); }),
         registry_([this](const FakeRequest& r) { return AtRegistry(r); }) {}
 
@@ -122,7 +122,7 @@ class CrossOriginUploadTest : public ::testing::Test {
   bool upload_here_ = false;
 };
 
-TEST_F(CrossOriginUploadTest, NoCredentialsToAnUploadLocationOnAnotherOrigin) {
+TEST_F(RegistryCrossOriginUploadTest, NoCredentialsToAnUploadLocationOnAnotherOrigin) {
   auto reg = MustOpen(registry_.host(), Fast(Fixed("u", "p")));
   const std::string small(3000, 's'), big(5000, 'b');
   ASSERT_TRUE(reg->PushBlob("repo", BlobDesc(small), SourceOf(small)).ok());
@@ -136,7 +136,7 @@ TEST_F(CrossOriginUploadTest, NoCredentialsToAnUploadLocationOnAnotherOrigin) {
   }
 }
 
-TEST_F(CrossOriginUploadTest, CredentialsStillGoToLocationsOnTheRegistry) {
+TEST_F(RegistryCrossOriginUploadTest, CredentialsStillGoToLocationsOnTheRegistry) {
   upload_here_ = true;
   auto reg = MustOpen(registry_.host(), Fast(Fixed("u", "p")));
   const std::string big(5000, 'b');
@@ -242,9 +242,9 @@ TEST(RegistrySchemeTest, LoopbackRegistryIsPlainHttpWithoutTheFlag) {
 
 // A registry behind Bearer tokens: `challenge_scope` in its challenge, a token server that
 // takes the OAuth2 POST only when `oauth` is set, and GET with Basic credentials.
-class TokenTest : public ::testing::Test {
+class RegistryTokenTest : public ::testing::Test {
  protected:
-  TokenTest() : server_([this](const FakeRequest& r) { return Handle(r); }) {}
+  RegistryTokenTest() : server_([this](const FakeRequest& r) { return Handle(r); }) {}
 
   FakeReply Handle(const FakeRequest& r) {
     if (r.Path() == "/token") {
@@ -275,7 +275,7 @@ class TokenTest : public ::testing::Test {
   std::string challenge_scope_;
 };
 
-TEST_F(TokenTest, ChallengeScopeIsAskedForWithTheRepositorys) {
+TEST_F(RegistryTokenTest, ChallengeScopeIsAskedForWithTheRepositorys) {
   challenge_scope_ = "repository:other:pull registry:catalog:*";
   auto reg = MustOpen(server_.host(), Fast(Fixed("u", "p")));
   auto exists = reg->BlobExists("repo", images::Sha256Digest("x"));
@@ -289,7 +289,7 @@ TEST_F(TokenTest, ChallengeScopeIsAskedForWithTheRepositorys) {
   EXPECT_THAT(tokens[0].target, HasSubstr("scope=registry%3Acatalog%3A%2A"));
 }
 
-TEST_F(TokenTest, IdentityTokenIsExchangedWithOAuthPost) {
+TEST_F(RegistryTokenTest, IdentityTokenIsExchangedWithOAuthPost) {
   auto reg = MustOpen(server_.host(), Fast(Fixed("", "REFRESH")));
   ASSERT_TRUE(reg->BlobExists("repo", images::Sha256Digest("x")).ok());
   auto tokens = TokenRequests();
@@ -303,7 +303,7 @@ TEST_F(TokenTest, IdentityTokenIsExchangedWithOAuthPost) {
   EXPECT_EQ(tokens[0].target, "/token") << "the secret goes in the body, not the URL";
 }
 
-TEST_F(TokenTest, IdentityTokenFallsBackToGetWhenPostIsNotSupported) {
+TEST_F(RegistryTokenTest, IdentityTokenFallsBackToGetWhenPostIsNotSupported) {
   oauth_ = false;
   auto reg = MustOpen(server_.host(), Fast(Fixed("", "REFRESH")));
   auto exists = reg->BlobExists("repo", images::Sha256Digest("x"));

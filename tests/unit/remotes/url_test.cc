@@ -29,7 +29,7 @@ TEST(UrlTest, OriginIsSchemeHostAndPortOnly) {
   EXPECT_EQ(UrlOrigin("/relative"), "");
 }
 
-TEST(SchemeTest, LoopbackHostsAsContainerdSeesThem) {
+TEST(UrlSchemeTest, LoopbackHostsAsContainerdSeesThem) {
   for (const char* h : {"localhost", "localhost:5000", "127.0.0.1", "127.0.0.1:5000", "127.1.2.3:80", "[::1]:5000",
                         "::1", "[::ffff:127.0.0.1]:5000"}) {
     EXPECT_TRUE(IsLocalhost(h)) << h;
@@ -41,7 +41,7 @@ TEST(SchemeTest, LoopbackHostsAsContainerdSeesThem) {
   }
 }
 
-TEST(SchemeTest, LoopbackGetsPlainHttpWithoutTheFlag) {
+TEST(UrlSchemeTest, LoopbackGetsPlainHttpWithoutTheFlag) {
   RegistryOptions o;
   EXPECT_EQ(RegistryScheme("127.0.0.1:5000", o), "http");
   EXPECT_EQ(RegistryScheme("localhost:5000", o), "http");
@@ -53,6 +53,23 @@ TEST(SchemeTest, LoopbackGetsPlainHttpWithoutTheFlag) {
   o.plain_http = false;
   o.loopback_https = true;
   EXPECT_EQ(RegistryScheme("127.0.0.1:5000", o), "https");
+}
+
+TEST(UrlTest, OriginsAndLocations) {
+  EXPECT_EQ(UrlOrigin("http://127.0.0.1:5000/v2/a/blobs/x"), "http://127.0.0.1:5000");
+  EXPECT_EQ(UrlOrigin("HTTPS://Storage.Example.com?x=1"), "https://storage.example.com");
+  EXPECT_EQ(UrlOrigin("/relative"), "");
+  EXPECT_EQ(ResolveUrl("http://h:1/v2/a/blobs/uploads/", "/v2/a/blobs/uploads/u1?_state=x").value(),
+            "http://h:1/v2/a/blobs/uploads/u1?_state=x");
+  EXPECT_EQ(ResolveUrl("http://h:1/v2/a/blobs/uploads/", "https://other/up/1").value(), "https://other/up/1");
+  EXPECT_EQ(ResolveUrl("http://h:1/v2/a/blobs/uploads/", "u2").value(), "http://h:1/v2/a/blobs/uploads/u2");
+  EXPECT_EQ(QueryEscape("sha256:ab/c d"), "sha256%3Aab%2Fc%20d");
+}
+
+TEST(UrlTest, RegistryErrorText) {
+  EXPECT_EQ(RegistryErrorText(R"({"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]})"),
+            "MANIFEST_UNKNOWN: manifest unknown");
+  EXPECT_EQ(RegistryErrorText("plain text\n"), "plain text");
 }
 
 }  // namespace

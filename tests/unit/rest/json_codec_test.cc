@@ -7,7 +7,7 @@ namespace {
 
 using nlohmann::json;
 
-TEST(RestJsonCodecTest, StartContainerTakesTheSeedsFields) {
+TEST(JsonCodecTest, StartContainerTakesTheSeedsFields) {
   auto c = DecodeStartContainer(
       R"({"bundlePath": "/containers/redis", "checkpoint": "cp1", "stdout": "/tmp/o", "stderr": "/tmp/e",
           "labels": ["a=b", "c"], "unknownField": 1})");
@@ -18,7 +18,7 @@ TEST(RestJsonCodecTest, StartContainerTakesTheSeedsFields) {
   EXPECT_EQ(c->labels, (std::vector<std::string>{"a=b", "c"}));
 }
 
-TEST(RestJsonCodecTest, BadBodiesAreInvalidArgumentNamingTheProblem) {
+TEST(JsonCodecTest, BadBodiesAreInvalidArgumentNamingTheProblem) {
   struct Case {
     const char* body;
     const char* says;
@@ -39,7 +39,7 @@ TEST(RestJsonCodecTest, BadBodiesAreInvalidArgumentNamingTheProblem) {
   }
 }
 
-TEST(RestJsonCodecTest, DeepNestingIsRefusedBeforeParsing) {
+TEST(JsonCodecTest, DeepNestingIsRefusedBeforeParsing) {
   std::string deep(100000, '[');
   auto r = ParseObject("{\"a\":" + deep);
   ASSERT_FALSE(r.ok());
@@ -48,7 +48,7 @@ TEST(RestJsonCodecTest, DeepNestingIsRefusedBeforeParsing) {
   EXPECT_TRUE(ParseObject("{\"a\": \"" + std::string(100, '[') + "\"}").ok());
 }
 
-TEST(RestJsonCodecTest, SignalsAndUpdates) {
+TEST(JsonCodecTest, SignalsAndUpdates) {
   EXPECT_EQ(DecodeSignal(R"({"signal": 15})").value(), 15);
   EXPECT_FALSE(DecodeSignal(R"({"signal": 0})").ok());
   EXPECT_FALSE(DecodeSignal(R"({"signal": 99})").ok());
@@ -62,7 +62,7 @@ TEST(RestJsonCodecTest, SignalsAndUpdates) {
   EXPECT_FALSE(DecodeUpdateContainer(R"({})").ok());
 }
 
-TEST(RestJsonCodecTest, ProcessRoundTripAndTheSeedsOmitempty) {
+TEST(JsonCodecTest, ProcessRoundTripAndTheSeedsOmitempty) {
   auto p = DecodeProcess(R"({"user": {"uid": 1000, "gid": 1000, "additionalGids": [5]}, "args": ["sh", "-c", "sleep 10"],
                              "env": ["PATH=/bin"], "cwd": "/", "terminal": false})");
   ASSERT_TRUE(p.ok()) << p.status().ToString();
@@ -84,7 +84,7 @@ TEST(RestJsonCodecTest, ProcessRoundTripAndTheSeedsOmitempty) {
   EXPECT_FALSE(DecodeProcess(R"({"args": ["x"], "user": {"uid": 4294967296}})").ok());
 }
 
-TEST(RestJsonCodecTest, StateHasTheSeedsShape) {
+TEST(JsonCodecTest, StateHasTheSeedsShape) {
   ContainerView c;
   c.id = "redis";
   c.bundle_path = "/containers/redis";
@@ -104,7 +104,7 @@ TEST(RestJsonCodecTest, StateHasTheSeedsShape) {
   EXPECT_EQ(EncodeState({}, Machine{1, 2})["containers"], json::array());
 }
 
-TEST(RestJsonCodecTest, CheckpointOptionsDefaultOnAnEmptyBody) {
+TEST(JsonCodecTest, CheckpointOptionsDefaultOnAnEmptyBody) {
   auto o = DecodeCheckpointOptions("");
   ASSERT_TRUE(o.ok());
   EXPECT_FALSE(o->exit);
@@ -114,7 +114,7 @@ TEST(RestJsonCodecTest, CheckpointOptionsDefaultOnAnEmptyBody) {
   EXPECT_FALSE(DecodeCheckpointOptions(R"({"exit": "yes"})").ok());
 }
 
-TEST(RestJsonCodecTest, CheckpointsInTheSeedsShape) {
+TEST(JsonCodecTest, CheckpointsInTheSeedsShape) {
   Checkpoint plain{"cp1", "2026-01-02T03:04:05.000000006Z", {}};
   json p = Encode(plain);
   EXPECT_EQ(p, json({{"name", "cp1"},
@@ -138,7 +138,7 @@ TEST(RestJsonCodecTest, CheckpointsInTheSeedsShape) {
   EXPECT_EQ(EncodeCheckpoints({}).dump(), "[]");
 }
 
-TEST(RestJsonCodecTest, ErrorBodyIsJsonEvenForBadUtf8) {
+TEST(JsonCodecTest, ErrorBodyIsJsonEvenForBadUtf8) {
   json e = json::parse(ErrorBody("bad \xff byte"));
   EXPECT_TRUE(e["error"].is_string());
 }

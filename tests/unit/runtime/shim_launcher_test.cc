@@ -38,7 +38,7 @@ TEST(ShimLauncherTest, AbsolutePathIsUsedAsIs) {
   EXPECT_TRUE(l.Resolve("/no/such/shim").status().Is(Errc::kNotFound));
 }
 
-TEST(CommandTest, CapturesOutputExitCodeAndStdin) {
+TEST(ShimLauncherCommandTest, CapturesOutputExitCodeAndStdin) {
   Command c;
   c.path = "/bin/sh";
   c.args = {"-c", "cat; echo err >&2; echo \"$FOO\"; exit 7"};
@@ -51,7 +51,7 @@ TEST(CommandTest, CapturesOutputExitCodeAndStdin) {
   EXPECT_EQ(out->err, "err\n");
 }
 
-TEST(CommandTest, RunsInTheGivenDirectory) {
+TEST(ShimLauncherCommandTest, RunsInTheGivenDirectory) {
   Command c;
   c.path = "/bin/pwd";
   c.cwd = "/tmp";
@@ -60,7 +60,7 @@ TEST(CommandTest, RunsInTheGivenDirectory) {
   EXPECT_EQ(out->out, "/tmp\n");
 }
 
-TEST(CommandTest, TimeoutKillsTheProgram) {
+TEST(ShimLauncherCommandTest, TimeoutKillsTheProgram) {
   Command c;
   c.path = "/bin/sleep";
   c.args = {"10"};
@@ -70,7 +70,7 @@ TEST(CommandTest, TimeoutKillsTheProgram) {
   EXPECT_TRUE(out.status().Is(Errc::kDeadlineExceeded));
 }
 
-TEST(CommandTest, MissingProgramIsUnavailable) {
+TEST(ShimLauncherCommandTest, MissingProgramIsUnavailable) {
   Command c;
   c.path = "/no/such/program";
   auto out = RunCommand(c);

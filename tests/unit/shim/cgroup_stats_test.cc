@@ -12,7 +12,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class FakeCgroups : public ::testing::Test {
+class CgroupStatsFakeCgroups : public ::testing::Test {
  protected:
   void SetUp() override {
     char t[] = "/tmp/berth-shim-cg-XXXXXX";
@@ -26,7 +26,7 @@ class FakeCgroups : public ::testing::Test {
   fs::path root_;
 };
 
-TEST_F(FakeCgroups, ParsesProcCgroupV1WithJoinedControllers) {
+TEST_F(CgroupStatsFakeCgroups, ParsesProcCgroupV1WithJoinedControllers) {
   fs::create_directories(root_ / "cpu,cpuacct");
   fs::create_directories(root_ / "memory");
   std::string text =
@@ -48,7 +48,7 @@ TEST_F(FakeCgroups, ParsesProcCgroupV1WithJoinedControllers) {
   EXPECT_EQ(u.v2, (root_ / "ns/t1").string());
 }
 
-TEST_F(FakeCgroups, StatV1) {
+TEST_F(CgroupStatsFakeCgroups, StatV1) {
   Write("pids/c/pids.current", "3\n");
   Write("pids/c/pids.max", "max\n");
   Write("cpuacct/c/cpuacct.usage", "5000\n");
@@ -90,7 +90,7 @@ TEST_F(FakeCgroups, StatV1) {
   EXPECT_EQ(m->blkio().io_service_bytes_recursive(0).major(), 8u);
 }
 
-TEST_F(FakeCgroups, StatV2) {
+TEST_F(CgroupStatsFakeCgroups, StatV2) {
   Write("c/pids.current", "2\n");
   Write("c/pids.max", "100\n");
   Write("c/cpu.stat", "usage_usec 50\nuser_usec 30\nsystem_usec 20\nnr_periods 0\nnr_throttled 0\nthrottled_usec 0\n");

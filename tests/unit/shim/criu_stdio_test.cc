@@ -73,7 +73,7 @@ std::string Hex(uint64_t v) {
 
 // ---- PrepareCriuConfig ----
 
-TEST(PrepareCriuConfigTest, PointsTheSpecAtAnEmptyCriuConf) {
+TEST(CriuStdioPrepareConfigTest, PointsTheSpecAtAnEmptyCriuConf) {
   TempDir bundle;
   const json spec = {{"ociVersion", "1.0.2"},
                      {"process", {{"args", {"sleep", "100"}}, {"terminal", false}}},
@@ -98,7 +98,7 @@ TEST(PrepareCriuConfigTest, PointsTheSpecAtAnEmptyCriuConf) {
   EXPECT_FALSE(fs::exists(bundle.path() / "criu.conf.tmp"));
 }
 
-TEST(PrepareCriuConfigTest, SpecWithoutAnnotationsGetsThem) {
+TEST(CriuStdioPrepareConfigTest, SpecWithoutAnnotationsGetsThem) {
   TempDir bundle;
   WriteFile(bundle.path() / "config.json", R"({"ociVersion":"1.0.2"})");
   auto prepared = PrepareCriuConfig(bundle.str());
@@ -109,7 +109,7 @@ TEST(PrepareCriuConfigTest, SpecWithoutAnnotationsGetsThem) {
   EXPECT_EQ(Annotation(after, kCriuConfigAnnotation), (bundle.path() / kCriuConfigFile).string()) << after.dump(2);
 }
 
-TEST(PrepareCriuConfigTest, SpecWithItsOwnCriuConfigIsLeftAlone) {
+TEST(CriuStdioPrepareConfigTest, SpecWithItsOwnCriuConfigIsLeftAlone) {
   TempDir bundle;
   const std::string text = R"({"ociVersion":"1.0.2","annotations":{"org.criu.config":"/etc/my-criu.conf"}})";
   WriteFile(bundle.path() / "config.json", text);
@@ -121,7 +121,7 @@ TEST(PrepareCriuConfigTest, SpecWithItsOwnCriuConfigIsLeftAlone) {
   EXPECT_FALSE(fs::exists(bundle.path() / kCriuConfigFile)) << "no criu.conf of ours";
 }
 
-TEST(PrepareCriuConfigTest, NonObjectConfigIsAnError) {
+TEST(CriuStdioPrepareConfigTest, NonObjectConfigIsAnError) {
   for (const std::string text : {"[1, 2, 3]", "\"a string\"", "not json at all", ""}) {
     TempDir bundle;
     WriteFile(bundle.path() / "config.json", text);
@@ -133,7 +133,7 @@ TEST(PrepareCriuConfigTest, NonObjectConfigIsAnError) {
   }
 }
 
-TEST(PrepareCriuConfigTest, MissingConfigIsAnError) {
+TEST(CriuStdioPrepareConfigTest, MissingConfigIsAnError) {
   TempDir bundle;
   auto prepared = PrepareCriuConfig(bundle.str());
   ASSERT_FALSE(prepared.ok());
@@ -142,7 +142,7 @@ TEST(PrepareCriuConfigTest, MissingConfigIsAnError) {
 
 // ---- the keys in the checkpoint image ----
 
-TEST(StdioKeysTest, SaveAndLoadRoundTrip) {
+TEST(CriuStdioKeysTest, SaveAndLoadRoundTrip) {
   TempDir image;
   StdioKeys keys;
   keys[0] = StdioKey{"file[1a:2b3c]", true, S_IFIFO | 0600};
@@ -164,7 +164,7 @@ TEST(StdioKeysTest, SaveAndLoadRoundTrip) {
   }
 }
 
-TEST(StdioKeysTest, OnlySomeFdsRoundTrip) {
+TEST(CriuStdioKeysTest, OnlySomeFdsRoundTrip) {
   TempDir image;
   StdioKeys keys;
   keys[2] = StdioKey{"file[3:4]", true, S_IFIFO | 0600};
@@ -176,7 +176,7 @@ TEST(StdioKeysTest, OnlySomeFdsRoundTrip) {
   EXPECT_EQ(loaded->begin()->second.key, "file[3:4]");
 }
 
-TEST(StdioKeysTest, MissingFileIsNotFound) {
+TEST(CriuStdioKeysTest, MissingFileIsNotFound) {
   TempDir image;
   auto loaded = LoadStdioKeys(image.str());
   ASSERT_FALSE(loaded.ok());
@@ -185,7 +185,7 @@ TEST(StdioKeysTest, MissingFileIsNotFound) {
 
 // berth-stdio.json comes from the checkpoint image (a registry's, perhaps): each key becomes a
 // criu option line, so only what ExternalStdio writes may pass.
-TEST(StdioKeysTest, KeysThatAreNotFileKeysAreRefused) {
+TEST(CriuStdioKeysTest, KeysThatAreNotFileKeysAreRefused) {
   const std::string bad_keys[] = {
       "file[1:2]\nexternal x",    // a second criu option
       "file[1:2] --action-script", // an argument
@@ -208,7 +208,7 @@ TEST(StdioKeysTest, KeysThatAreNotFileKeysAreRefused) {
   }
 }
 
-TEST(StdioKeysTest, FdsOtherThanTheStdioOnesAreRefused) {
+TEST(CriuStdioKeysTest, FdsOtherThanTheStdioOnesAreRefused) {
   for (const std::string fd : {"3", "-1", "01", "00", "1 ", "x", "10"}) {
     TempDir image;
     WriteFile(image.path() / kStdioKeysFile, json{{fd, {{"key", "file[1:2]"}, {"fifo", true}, {"mode", 4480}}}}.dump());
@@ -218,7 +218,7 @@ TEST(StdioKeysTest, FdsOtherThanTheStdioOnesAreRefused) {
   }
 }
 
-TEST(StdioKeysTest, MalformedFilesAreRefused) {
+TEST(CriuStdioKeysTest, MalformedFilesAreRefused) {
   const std::string bad[] = {
       "not json",
       "[]",
@@ -237,7 +237,7 @@ TEST(StdioKeysTest, MalformedFilesAreRefused) {
 
 // ---- criu.conf ----
 
-TEST(CriuConfigTest, DumpAndRestoreLines) {
+TEST(CriuStdioConfigTest, DumpAndRestoreLines) {
   TempDir bundle;
   StdioKeys keys;
   keys[0] = StdioKey{"file[1a:2b]", true, S_IFIFO | 0600};
@@ -258,7 +258,7 @@ TEST(CriuConfigTest, DumpAndRestoreLines) {
   EXPECT_FALSE(fs::exists(bundle.path() / "criu.conf.tmp"));
 }
 
-TEST(CriuConfigTest, NoKeysWriteAnEmptyConfig) {
+TEST(CriuStdioConfigTest, NoKeysWriteAnEmptyConfig) {
   TempDir bundle;
   const fs::path conf = bundle.path() / kCriuConfigFile;
   WriteFile(conf, "stale\n");
@@ -335,7 +335,7 @@ int MountId(pid_t pid, int fd) {
   return -1;
 }
 
-TEST(ExternalStdioTest, KeysOfTheShimsStdioFiles) {
+TEST(CriuStdioExternalTest, KeysOfTheShimsStdioFiles) {
   TempDir tmp;
   const fs::path out = tmp.path() / "stdout", err = tmp.path() / "stderr";
   ASSERT_EQ(::mkfifo(out.c_str(), 0600), 0) << std::strerror(errno);
@@ -377,7 +377,7 @@ TEST(ExternalStdioTest, KeysOfTheShimsStdioFiles) {
   EXPECT_EQ(loaded->at(1).key, keys.at(1).key);
 }
 
-TEST(ExternalStdioTest, FilesThatAreNotTheShimsAreNotExternal) {
+TEST(CriuStdioExternalTest, FilesThatAreNotTheShimsAreNotExternal) {
   TempDir tmp;
   const fs::path out = tmp.path() / "stdout", err = tmp.path() / "stderr", other = tmp.path() / "other";
   ASSERT_EQ(::mkfifo(out.c_str(), 0600), 0) << std::strerror(errno);

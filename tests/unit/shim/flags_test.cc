@@ -5,7 +5,7 @@
 namespace berth::shim {
 namespace {
 
-TEST(ShimFlags, ContainerdStartCommandLine) {
+TEST(FlagsTest, ContainerdStartCommandLine) {
   auto f = ParseFlags({"-namespace", "default", "-address", "/run/containerd/containerd.sock", "-publish-binary",
                        "/usr/bin/containerd", "-id", "t1", "-debug", "start"});
   ASSERT_TRUE(f.ok()) << f.status().ToString();
@@ -17,7 +17,7 @@ TEST(ShimFlags, ContainerdStartCommandLine) {
   EXPECT_EQ(f->action, "start");
 }
 
-TEST(ShimFlags, DoubleDashEqualsAndServe) {
+TEST(FlagsTest, DoubleDashEqualsAndServe) {
   auto f = ParseFlags({"--namespace=ns", "--id", "x", "-bundle=/b", "-debug=false"});
   ASSERT_TRUE(f.ok());
   EXPECT_EQ(f->ns, "ns");
@@ -27,13 +27,13 @@ TEST(ShimFlags, DoubleDashEqualsAndServe) {
   EXPECT_EQ(f->action, "");  // serve
 }
 
-TEST(ShimFlags, Errors) {
+TEST(FlagsTest, Errors) {
   EXPECT_TRUE(ParseFlags({"-bogus", "1"}).status().Is(Errc::kInvalidArgument));
   EXPECT_TRUE(ParseFlags({"-id"}).status().Is(Errc::kInvalidArgument));
   EXPECT_TRUE(ParseFlags({"-debug=maybe"}).status().Is(Errc::kInvalidArgument));
 }
 
-TEST(ShimFlags, StopsAtTheAction) {
+TEST(FlagsTest, StopsAtTheAction) {
   auto f = ParseFlags({"-id", "a", "delete", "-id", "b"});
   ASSERT_TRUE(f.ok());
   EXPECT_EQ(f->id, "a");

@@ -9,7 +9,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST(TelemetryTimerTest, StatisticsOfTheSample) {
+TEST(TimerTest, StatisticsOfTheSample) {
   auto t0 = Timer::Clock::now();
   Timer t(t0);
   for (int i = 1; i <= 100; ++i) t.Update(std::chrono::milliseconds(i), t0);
@@ -28,7 +28,7 @@ TEST(TelemetryTimerTest, StatisticsOfTheSample) {
   EXPECT_NEAR(s.rate15, 20.0, 1e-9);
 }
 
-TEST(TelemetryTimerTest, RatesDecayWhileIdleAndTheSampleKeepsTheLatest) {
+TEST(TimerTest, RatesDecayWhileIdleAndTheSampleKeepsTheLatest) {
   auto t0 = Timer::Clock::now();
   Timer t(t0);
   for (int i = 0; i < 2000; ++i) t.Update(std::chrono::nanoseconds(i), t0);
@@ -42,7 +42,7 @@ TEST(TelemetryTimerTest, RatesDecayWhileIdleAndTheSampleKeepsTheLatest) {
   EXPECT_EQ(t.Snapshot(t0 + 3h).rate15, 0);
 }
 
-TEST(TelemetryTimerTest, AnEmptyTimerIsAllZero) {
+TEST(TimerTest, AnEmptyTimerIsAllZero) {
   Timer t;
   TimerSnapshot s = t.Snapshot();
   EXPECT_EQ(s.count, 0u);
@@ -50,7 +50,7 @@ TEST(TelemetryTimerTest, AnEmptyTimerIsAllZero) {
   EXPECT_EQ(s.p99, 0);
 }
 
-TEST(TelemetryDumpTest, TheSeedsLayout) {
+TEST(TimerDumpTest, TheSeedsLayout) {
   Telemetry t;
   t.SetDumpSources({.containers = [] { return uint64_t{1}; },
                     .events = [] { return uint64_t{87}; },

@@ -20,7 +20,7 @@ std::unique_ptr<EventLoop> NewLoop() {
   return std::move(*loop);
 }
 
-TEST(TtrpcEventLoop, TimersFireInOrderAndCancelWorks) {
+TEST(EventLoopTest, TimersFireInOrderAndCancelWorks) {
   auto loop = NewLoop();
   std::vector<int> fired;
   loop->AddTimer(milliseconds(30), [&] { fired.push_back(3); });
@@ -34,7 +34,7 @@ TEST(TtrpcEventLoop, TimersFireInOrderAndCancelWorks) {
   EXPECT_EQ(fired, (std::vector<int>{1, 3}));
 }
 
-TEST(TtrpcEventLoop, ATimerMayCancelAnotherDueInTheSameRound) {
+TEST(EventLoopTest, ATimerMayCancelAnotherDueInTheSameRound) {
   auto loop = NewLoop();
   int second_ran = 0;
   EventLoop::TimerId second = 0;
@@ -46,7 +46,7 @@ TEST(TtrpcEventLoop, ATimerMayCancelAnotherDueInTheSameRound) {
   EXPECT_EQ(second_ran, 0);
 }
 
-TEST(TtrpcEventLoop, PostFromOtherThreadsWakesTheLoop) {
+TEST(EventLoopTest, PostFromOtherThreadsWakesTheLoop) {
   auto loop = NewLoop();
   std::atomic<int> ran{0};
   std::vector<std::thread> threads;
@@ -62,13 +62,13 @@ TEST(TtrpcEventLoop, PostFromOtherThreadsWakesTheLoop) {
   EXPECT_EQ(ran.load(), 4000);
 }
 
-TEST(TtrpcEventLoop, StopBeforeRunIsNotLost) {
+TEST(EventLoopTest, StopBeforeRunIsNotLost) {
   auto loop = NewLoop();
   loop->Stop();
   ASSERT_TRUE(loop->Run().ok());  // returns at once
 }
 
-TEST(TtrpcEventLoop, CallbackMayRemoveItselfAndOthers) {
+TEST(EventLoopTest, CallbackMayRemoveItselfAndOthers) {
   auto loop = NewLoop();
   int a = ::eventfd(1, EFD_NONBLOCK | EFD_CLOEXEC);
   int b = ::eventfd(1, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -90,7 +90,7 @@ TEST(TtrpcEventLoop, CallbackMayRemoveItselfAndOthers) {
   ::close(b);
 }
 
-TEST(TtrpcEventLoop, InLoopThread) {
+TEST(EventLoopTest, InLoopThread) {
   auto loop = NewLoop();
   EXPECT_FALSE(loop->InLoopThread());
   bool inside = false;

@@ -152,7 +152,7 @@ std::string UniqueId(const char* what) {
 
 bool CanRunShim() { return ::access(kShimBinary, X_OK) == 0 && ::geteuid() == 0; }
 
-TEST(TtrpcGoInterop, OurClientDrivesTheStockShim) {
+TEST(GoInteropTest, OurClientDrivesTheStockShim) {
   if (!CanRunShim()) GTEST_SKIP() << "needs root and " << kShimBinary;
   TempDir dir;
   std::string id = UniqueId("client");
@@ -208,7 +208,7 @@ TEST(TtrpcGoInterop, OurClientDrivesTheStockShim) {
 
 // The shim publishes task events to TTRPC_ADDRESS with Events/Forward: serve that with our
 // Server and make the shim publish by creating (and deleting) a real container with runc.
-TEST(TtrpcGoInterop, StockShimForwardsEventsToOurServer) {
+TEST(GoInteropTest, StockShimForwardsEventsToOurServer) {
   if (!CanRunShim()) GTEST_SKIP() << "needs root and " << kShimBinary;
   if (::access("/usr/sbin/runc", X_OK) != 0 || ::access("/bin/busybox", X_OK) != 0) {
     GTEST_SKIP() << "needs /usr/sbin/runc and a static /bin/busybox";

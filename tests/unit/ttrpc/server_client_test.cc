@@ -34,7 +34,7 @@ StringValue Str(std::string v) {
   return s;
 }
 
-class TtrpcServerClient : public ::testing::Test {
+class ServerClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
     socket_ = (dir_.path() / "ttrpc.sock").string();
@@ -105,7 +105,7 @@ class TtrpcServerClient : public ::testing::Test {
   std::vector<std::shared_ptr<Client>> clients_;
 };
 
-TEST_F(TtrpcServerClient, UnaryRoundTrip) {
+TEST_F(ServerClientTest, UnaryRoundTrip) {
   auto c = Connect();
   ASSERT_TRUE(c);
   auto r = Echo(*c, "Echo", "hello");
@@ -118,7 +118,7 @@ TEST_F(TtrpcServerClient, UnaryRoundTrip) {
   EXPECT_TRUE(WaitFor([&] { return server_->connection_count() == 1; }));
 }
 
-TEST_F(TtrpcServerClient, ManyConcurrentCallsFromSeveralThreads) {
+TEST_F(ServerClientTest, ManyConcurrentCallsFromSeveralThreads) {
   auto c = Connect();
   ASSERT_TRUE(c);
   constexpr int kThreads = 4, kCalls = 200;
@@ -147,7 +147,7 @@ TEST_F(TtrpcServerClient, ManyConcurrentCallsFromSeveralThreads) {
   EXPECT_TRUE(WaitFor([&] { return async_good.load() == kCalls; }));
 }
 
-TEST_F(TtrpcServerClient, LargeMessagesCrossPartialWrites) {
+TEST_F(ServerClientTest, LargeMessagesCrossPartialWrites) {
   auto c = Connect();
   ASSERT_TRUE(c);
   std::string big(3 << 20, 'b');
@@ -161,7 +161,7 @@ TEST_F(TtrpcServerClient, LargeMessagesCrossPartialWrites) {
   }
 }
 
-TEST_F(TtrpcServerClient, DeferredAnswerLetsOtherCallsFinishFirst) {
+TEST_F(ServerClientTest, DeferredAnswerLetsOtherCallsFinishFirst) {
   auto c = Connect();
   ASSERT_TRUE(c);
   std::atomic<bool> deferred_done{false};
@@ -184,7 +184,7 @@ TEST_F(TtrpcServerClient, DeferredAnswerLetsOtherCallsFinishFirst) {
   EXPECT_TRUE(st.ok()) << st.ToString();
 }
 
-TEST_F(TtrpcServerClient, UnknownServiceOrMethodIsNotImplemented) {
+TEST_F(ServerClientTest, UnknownServiceOrMethodIsNotImplemented) {
   auto c = Connect();
   ASSERT_TRUE(c);
   Status st = c->Call(kSvc, "Nope", Str("x"), nullptr);
@@ -195,7 +195,7 @@ TEST_F(TtrpcServerClient, UnknownServiceOrMethodIsNotImplemented) {
   EXPECT_EQ(st.message(), "service berth.test.Missing");
 }
 
-TEST_F(TtrpcServerClient, HandlerErrorsKeepTheirKindAndMessage) {
+TEST_F(ServerClientTest, HandlerErrorsKeepTheirKindAndMessage) {
   auto c = Connect();
   ASSERT_TRUE(c);
   for (Errc code : {Errc::kUnknown, Errc::kInvalidArgument, Errc::kNotFound, Errc::kAlreadyExists,
@@ -216,7 +216,7 @@ TEST_F(TtrpcServerClient, HandlerErrorsKeepTheirKindAndMessage) {
   EXPECT_EQ(f.get().code(), Errc::kInvalidArgument);
 }
 
-TEST_F(TtrpcServerClient, NamespaceAndTimeoutTravelAsMetadata) {
+TEST_F(ServerClientTest, NamespaceAndTimeoutTravelAsMetadata) {
   auto c = Connect();
   ASSERT_TRUE(c);
   auto r = Echo(*c, "Namespace", "", WithNamespace("ns1", milliseconds(2000)));
@@ -227,7 +227,7 @@ TEST_F(TtrpcServerClient, NamespaceAndTimeoutTravelAsMetadata) {
   EXPECT_EQ(*r, "|0");
 }
 
-TEST_F(TtrpcServerClient, DeadlineExceeded) {
+TEST_F(ServerClientTest, DeadlineExceeded) {
   auto c = Connect();
   ASSERT_TRUE(c);
   auto start = std::chrono::steady_clock::now();
@@ -244,7 +244,7 @@ TEST_F(TtrpcServerClient, DeadlineExceeded) {
   EXPECT_EQ(*ok, "after");
 }
 
-TEST_F(TtrpcServerClient, ServerCloseFailsPendingCallsAndFiresOnClose) {
+TEST_F(ServerClientTest, ServerCloseFailsPendingCallsAndFiresOnClose) {
   auto c = Connect();
   ASSERT_TRUE(c);
   std::atomic<bool> on_close{false};
@@ -273,7 +273,7 @@ TEST_F(TtrpcServerClient, ServerCloseFailsPendingCallsAndFiresOnClose) {
   EXPECT_FALSE(std::filesystem::exists(socket_));
 }
 
-TEST_F(TtrpcServerClient, ClientCloseIsSeenByTheServer) {
+TEST_F(ServerClientTest, ClientCloseIsSeenByTheServer) {
   auto c = Connect();
   ASSERT_TRUE(c);
   std::promise<Status> p;
@@ -289,7 +289,7 @@ TEST_F(TtrpcServerClient, ClientCloseIsSeenByTheServer) {
   });
 }
 
-TEST_F(TtrpcServerClient, UnansweredResponderAnswersInternal) {
+TEST_F(ServerClientTest, UnansweredResponderAnswersInternal) {
   server_->Register(kSvc, "Drop", [](const CallContext&, std::string_view, Responder) {});
   auto c = Connect();
   ASSERT_TRUE(c);
@@ -297,7 +297,7 @@ TEST_F(TtrpcServerClient, UnansweredResponderAnswersInternal) {
   EXPECT_EQ(st.code(), Errc::kInternal) << st.ToString();
 }
 
-TEST_F(TtrpcServerClient, OversizedMessages) {
+TEST_F(ServerClientTest, OversizedMessages) {
   auto c = Connect();
   ASSERT_TRUE(c);
   // A request over the limit is refused before it is sent.
@@ -363,7 +363,7 @@ Result<std::pair<FrameHeader, Response>> ReadResponse(int fd) {
   return std::make_pair(header, std::move(r));
 }
 
-TEST_F(TtrpcServerClient, ServerSkipsAnOversizedRequestAndAnswersResourceExhausted) {
+TEST_F(ServerClientTest, ServerSkipsAnOversizedRequestAndAnswersResourceExhausted) {
   int fd = RawConnect(socket_);
   ASSERT_GE(fd, 0);
   uint32_t big = kMaxMessageLength + 100;
@@ -393,7 +393,7 @@ TEST_F(TtrpcServerClient, ServerSkipsAnOversizedRequestAndAnswersResourceExhaust
 }
 
 // A client against a raw server that answers with an oversized frame.
-TEST(TtrpcClient, OversizedResponseFailsThatCallOnly) {
+TEST(ServerClientCallsTest, OversizedResponseFailsThatCallOnly) {
   TempDir dir;
   std::string path = (dir.path() / "raw.sock").string();
   int lfd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -442,7 +442,7 @@ TEST(TtrpcClient, OversizedResponseFailsThatCallOnly) {
   ::close(lfd);
 }
 
-TEST(TtrpcClient, ConnectErrorsAndAbstractAddresses) {
+TEST(ServerClientCallsTest, ConnectErrorsAndAbstractAddresses) {
   LoopThread lt;
   lt.Start();
   TempDir dir;
@@ -453,18 +453,18 @@ TEST(TtrpcClient, ConnectErrorsAndAbstractAddresses) {
 
   // A server on an abstract socket, reached by "unix://@name".
   std::string name = "berth-ttrpc-test-" + std::to_string(::getpid());
-  int lfd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  UniqueFd lfd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   std::memcpy(addr.sun_path + 1, name.data(), name.size());
-  ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&addr),
+  ASSERT_EQ(::bind(lfd.get(), reinterpret_cast<sockaddr*>(&addr),
                    static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size())), 0);
-  ASSERT_EQ(::listen(lfd, 8), 0);
+  ASSERT_EQ(::listen(lfd.get(), 8), 0);
   auto server = std::make_unique<Server>(lt.loop());
   lt.Sync([&] {
     server->RegisterUnary<StringValue, StringValue>(
         kSvc, "Echo", [](const CallContext&, const StringValue& in) -> Result<StringValue> { return in; });
-    Status st = server->Serve(lfd);
+    Status st = server->Serve(std::move(lfd));
     EXPECT_TRUE(st.ok()) << st.ToString();
   });
   auto connected = Client::Connect(lt.loop(), "unix://@" + name);
@@ -478,7 +478,7 @@ TEST(TtrpcClient, ConnectErrorsAndAbstractAddresses) {
   lt.Sync([&] { server.reset(); });
 }
 
-TEST(TtrpcClient, BlockingCallOnTheLoopThreadIsRefused) {
+TEST(ServerClientCallsTest, BlockingCallOnTheLoopThreadIsRefused) {
   LoopThread lt;
   TempDir dir;
   auto server = std::make_unique<Server>(lt.loop());

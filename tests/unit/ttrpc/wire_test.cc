@@ -15,7 +15,7 @@ std::string Bytes(std::initializer_list<int> b) {
   return s;
 }
 
-TEST(TtrpcWire, HeaderRoundTripIsBigEndian) {
+TEST(WireTest, HeaderRoundTripIsBigEndian) {
   uint8_t buf[kHeaderLength];
   EncodeHeader(FrameHeader{.length = 0x01020304, .stream_id = 0x0a0b0c0d, .type = 2, .flags = 0x7f}, buf);
   EXPECT_EQ(std::string(reinterpret_cast<char*>(buf), kHeaderLength),
@@ -27,7 +27,7 @@ TEST(TtrpcWire, HeaderRoundTripIsBigEndian) {
   EXPECT_EQ(h.flags, 0x7f);
 }
 
-TEST(TtrpcWire, RequestEncodesAsTtrpcTypes) {
+TEST(WireTest, RequestEncodesAsTtrpcTypes) {
   // Request{service:"s", method:"m", payload:"p", timeout_nano:5, metadata:[{k,v}]}, field by field.
   Request r{.service = "s", .method = "m", .payload = "p", .timeout_nano = 5, .metadata = {{"k", "v"}}};
   EXPECT_EQ(EncodeRequest(r), Bytes({0x0a, 1, 's', 0x12, 1, 'm', 0x1a, 1, 'p', 0x20, 5,
@@ -36,7 +36,7 @@ TEST(TtrpcWire, RequestEncodesAsTtrpcTypes) {
   EXPECT_EQ(EncodeRequest(Request{}), "");
 }
 
-TEST(TtrpcWire, RequestRoundTrip) {
+TEST(WireTest, RequestRoundTrip) {
   Request r{.service = "containerd.task.v2.Task",
             .method = "Create",
             .payload = std::string("\0\1\2 binary", 10),
@@ -51,7 +51,7 @@ TEST(TtrpcWire, RequestRoundTrip) {
   EXPECT_EQ(back->metadata, r.metadata);
 }
 
-TEST(TtrpcWire, UnknownFieldsAreSkipped) {
+TEST(WireTest, UnknownFieldsAreSkipped) {
   std::string bytes = EncodeRequest(Request{.service = "s", .method = "m"});
   bytes += Bytes({0x48, 0x96, 0x01});                    // field 9 varint 150
   bytes += Bytes({0x51, 1, 2, 3, 4, 5, 6, 7, 8});        // field 10 fixed64
@@ -66,7 +66,7 @@ TEST(TtrpcWire, UnknownFieldsAreSkipped) {
   EXPECT_EQ(r->metadata.begin()->second, "");
 }
 
-TEST(TtrpcWire, MalformedRequestsAreRejected) {
+TEST(WireTest, MalformedRequestsAreRejected) {
   const std::string cases[] = {
       Bytes({0x0a, 5, 'a'}),          // truncated string
       Bytes({0x08, 1}),               // service sent as a varint
@@ -85,7 +85,7 @@ TEST(TtrpcWire, MalformedRequestsAreRejected) {
   EXPECT_FALSE(DecodeResponse(Bytes({0x0a, 2, 0x08})).ok());  // status itself truncated
 }
 
-TEST(TtrpcWire, ResponseRoundTrip) {
+TEST(WireTest, ResponseRoundTrip) {
   auto ok = DecodeResponse(EncodeResponse(Response{.status = Status::Ok(), .payload = "data"}));
   ASSERT_TRUE(ok.ok());
   EXPECT_TRUE(ok->status.ok());
@@ -97,7 +97,7 @@ TEST(TtrpcWire, ResponseRoundTrip) {
   EXPECT_EQ(err->status.message(), "container \"c1\"");
 }
 
-TEST(TtrpcWire, RpcStatusCarriesGrpcCodesAndContainerdText) {
+TEST(WireTest, RpcStatusCarriesGrpcCodesAndContainerdText) {
   google::rpc::Status st;
   ToRpcStatus(NotFound("container \"c1\""), &st);
   EXPECT_EQ(st.code(), 5);
