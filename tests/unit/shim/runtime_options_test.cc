@@ -14,24 +14,14 @@
 #include "shim/oom_watcher.h"
 #include "shim/runtime_options.h"
 #include "shim/socket.h"
+#include "support/temp_dir.h"
 
 namespace berth::shim {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    char t[] = "/tmp/berth-shim-unit-XXXXXX";
-    path_ = ::mkdtemp(t);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using testing::TempDir;
 
 TEST(RuntimeOptionsTest, UnpackWriteRead) {
   RuncOptions o;
