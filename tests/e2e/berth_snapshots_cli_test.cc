@@ -14,6 +14,7 @@
 
 #include "client/client.h"
 #include "harness.h"
+#include "text_lines.h"
 #include "registry.h"
 
 namespace berth::e2e {
@@ -29,15 +30,6 @@ using ::testing::Not;
 std::string Sha256sum(const std::string& text) {
   auto r = e2e::Run({"sh", "-c", "printf '%s' \"$0\" | sha256sum", text});
   return r.exit_code == 0 ? "sha256:" + r.out.substr(0, 64) : "";
-}
-
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) out.push_back(line);
-  }
-  return out;
 }
 
 class BerthSnapshotsCliTest : public BerthdTest {

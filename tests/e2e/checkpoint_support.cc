@@ -155,15 +155,6 @@ long Counter(const Berthd& d, const std::string& id, int& exec_seq) {
 
 // ---- listings ----
 
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) out.push_back(line);
-  }
-  return out;
-}
-
 std::vector<std::string> Rows(const std::string& listing) {
   auto lines = Lines(listing);
   if (!lines.empty()) lines.erase(lines.begin());

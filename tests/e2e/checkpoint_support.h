@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness.h"
+#include "text_lines.h"
 
 namespace berth::e2e {
 
@@ -50,8 +51,6 @@ long Counter(const Berthd& d, const std::string& id, int& exec_seq);
 
 // ---- listings (ctr's) ----
 
-// The non-empty lines of `text`.
-std::vector<std::string> Lines(const std::string& text);
 // The rows of a listing after its header line.
 std::vector<std::string> Rows(const std::string& listing);
 // The whitespace-separated words of `line`.
