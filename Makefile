@@ -7,7 +7,7 @@ GENERATOR     := -G Ninja
 PREFIX        ?= /usr/local
 DESTDIR       ?=
 
-.PHONY: all setup build build-test test unit e2e demo demo-docker install bench bench-pull bench-start bench-density bench-checkpoint bench-docker clean
+.PHONY: all setup build build-test test unit e2e fuzz demo demo-docker install bench bench-pull bench-start bench-soak bench-density bench-checkpoint bench-docker clean
 
 all: build
 
@@ -33,6 +33,16 @@ unit: build-test
 e2e: build-test
 	cd $(BUILD_TEST) && ctest --output-on-failure -L e2e
 
+# Every fuzz target under libFuzzer (clang, ASan+UBSan) for FUZZ_SECONDS each, from its seed
+# corpus (fuzz/README.md). make test replays the corpora without clang.
+BUILD_FUZZ    ?= build/fuzz
+FUZZ_SECONDS  ?= 60
+fuzz: setup
+	cmake -S . -B $(BUILD_FUZZ) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+	  -DBERTH_FUZZ=ON -DBERTH_TESTS=OFF
+	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target berth_fuzzers
+	bash scripts/fuzz $(BUILD_FUZZ) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 demo: build
 	bash scripts/demo $(BUILD_RELEASE)
 
@@ -53,6 +63,11 @@ bench-pull: build
 # Concurrent container starts and memory per running task (bench/README.md).
 bench-start: build
 	bash bench/start-rate.sh $(BUILD_RELEASE) $(BENCH_ARGS)
+
+# Soak: 10 000 create/start/exec/kill/delete cycles, berthd's footprint before and after
+# (bench/README.md). Shorter: make bench-soak BENCH_ARGS='--cycles 1000'
+bench-soak: build
+	bash bench/soak.sh $(BUILD_RELEASE) $(BENCH_ARGS)
 
 bench-density: build
 	bash bench/density.sh $(BUILD_RELEASE) $(BENCH_ARGS)

@@ -1,7 +1,9 @@
 // berthd: the berth daemon. Serves containerd's gRPC API on a unix socket.
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -139,6 +141,13 @@ int main(int argc, char** argv) {
   sigaddset(&sigs, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // A daemon holds a connection, a fifo or a socket per task: the soft fd limit goes up to the
+  // hard one, as containerd's Go runtime does at start (containers get their own limit from
+  // their spec's rlimits).
+  if (rlimit nofile{}; ::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &nofile) != 0) berth::log::Warn("cannot raise the open files limit", {{"errno", errno}});
+  }
 
   auto server = berth::server::Server::Start(config);
   if (!server.ok()) return Fail(server.status());

@@ -248,9 +248,12 @@ Result<std::unique_ptr<Writer>> LocalStore::OpenWriter(const WriterOptions& opti
     } else if (total > 0 && status->total > 0 && total != status->total) {
       why = FailedPrecondition("provided total differs from status: {} != {}", total, status->total);
     }
+    // The data may be gone while the rest is there: a crash after the commit renamed it into
+    // blobs/ and before the ingest directory was removed.
+    auto fd = why.ok() ? files::Open(data, O_RDONLY) : Result<UniqueFd>(why);
+    if (why.ok() && !fd.ok()) why = fd.status();
     if (why.ok()) {
-      BERTH_ASSIGN_OR_RETURN(UniqueFd fd, files::Open(data, O_RDONLY));
-      BERTH_ASSIGN_OR_RETURN(offset, HashFd(fd.get(), hasher, data));
+      BERTH_ASSIGN_OR_RETURN(offset, HashFd(fd->get(), hasher, data));
       started_at = status->started_at;
       updated_at = status->updated_at;
       if (status->total > 0) total = status->total;

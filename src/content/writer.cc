@@ -7,8 +7,9 @@
 
 #include <fmt/format.h>
 
-#include "common/logging.h"
+#include "common/crash_point.h"
 #include "common/files.h"
+#include "common/logging.h"
 #include "content/hash_file.h"
 #include "content/local_store.h"
 
@@ -55,6 +56,7 @@ Status Writer::Write(std::string_view data) {
     data.remove_prefix(static_cast<size_t>(n));
   }
   updated_at_ = Clock::now();
+  CrashPoint("content.ingest.write");
   return Status::Ok();
 }
 
@@ -139,6 +141,7 @@ Status Writer::Install() {
   }
   struct stat st {};
   if (::lstat(target.c_str(), &st) == 0) return finish(AlreadyExists("content {}", digest.String()));
+  CrashPoint("content.commit.verified");
   if (::rename(data.c_str(), target.c_str()) != 0) {
     Status err = ErrnoStatus(fmt::format("commit ingest {:?} as {}", ref_, digest.String()), errno);
     Finish();
@@ -154,6 +157,7 @@ Status Writer::Install() {
   }
   Status sync = files::SyncDir(target.parent_path());
   if (!sync.ok()) log::Warn("sync blob directory", {{"digest", digest.String()}, {"error", sync.ToString()}});
+  CrashPoint("content.commit.installed");
   return finish(Status::Ok());
 }
 

@@ -1,5 +1,6 @@
 #include "control/containers.h"
 
+#include "common/crash_point.h"
 #include "common/logging.h"
 #include "metadata/namespaces.h"
 #include "github.com/containerd/containerd/api/events/container.pb.h"
@@ -17,6 +18,7 @@ Result<metadata::Container> Containers::Create(const std::string& ns, metadata::
     BERTH_ASSIGN_OR_RETURN(created, metadata::containers::Create(tx, ns, std::move(c)));
     return Status::Ok();
   }));
+  CrashPoint("container.create.committed");
   log::Info("container created",
             {{"namespace", ns}, {"id", created.id}, {"runtime", created.runtime.name}, {"image", created.image}});
   containerd::events::ContainerCreate event;
@@ -47,6 +49,7 @@ Result<metadata::Container> Containers::Update(const std::string& ns, metadata::
 
 Status Containers::Delete(const std::string& ns, const std::string& id) {
   BERTH_RETURN_IF_ERROR(db_.Update([&](metadata::Tx& tx) { return metadata::containers::Delete(tx, ns, id); }));
+  CrashPoint("container.delete.committed");
   log::Info("container deleted", {{"namespace", ns}, {"id", id}});
   containerd::events::ContainerDelete event;
   event.set_id(id);

@@ -5,6 +5,8 @@
 #include "checkpoint/image_tar.h"
 #include "checkpoint/media_types.h"
 #include "common/any_message.h"
+#include "common/crash_point.h"
+#include "common/identifiers.h"
 #include "common/logging.h"
 #include "github.com/containerd/containerd/api/events/task.pb.h"
 #include "github.com/containerd/containerd/runtime/v2/runc/options/oci.pb.h"
@@ -157,6 +159,7 @@ Result<uint32_t> Tasks::Start(const std::string& ns, const std::string& id, cons
   BERTH_ASSIGN_OR_RETURN(auto task, Get(ns, id));
   auto pass = gate_.Enter();
   BERTH_ASSIGN_OR_RETURN(auto started, task->Start(exec_id));
+  CrashPoint("task.start.started");
   if (exec_id.empty()) {
     std::optional<std::chrono::steady_clock::time_point> began;
     {
@@ -174,6 +177,8 @@ Result<uint32_t> Tasks::Start(const std::string& ns, const std::string& id, cons
 
 Status Tasks::Exec(const std::string& ns, const std::string& id,
                    const containerd::task::v2::ExecProcessRequest& req) {
+  // As containerd's runtime/v2: the shim names files in the bundle after the exec id.
+  BERTH_RETURN_IF_ERROR(identifiers::Validate(req.exec_id()).Wrap(fmt::format("invalid exec id {}", req.exec_id())));
   BERTH_ASSIGN_OR_RETURN(auto task, Get(ns, id));
   auto pass = gate_.Enter();
   return task->Exec(req);

@@ -12,8 +12,9 @@
 #include <climits>
 #include <vector>
 
-#include "common/logging.h"
 #include "common/archive_handle.h"
+#include "common/crash_point.h"
+#include "common/logging.h"
 #include "diff/parent_dirs.h"
 #include "diff/root_fs.h"
 #include "diff/uncompressed_stream.h"
@@ -273,6 +274,7 @@ Result<AppliedLayer> ApplyLayer(const content::ReaderAt& blob, const std::filesy
       return InvalidArgument("apply {}: {}", options.what, ArchiveError(tar.get()));
     }
     Status st = applier.Entry(tar.get(), e);
+    CrashPoint("diff.apply.entry");
     if (!st.ok()) {
       if (!stream->error().ok()) return stream->error();
       return st.Wrap(fmt::format("apply {}", options.what));

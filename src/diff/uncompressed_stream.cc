@@ -31,6 +31,11 @@ Result<std::unique_ptr<UncompressedStream>> UncompressedStream::Open(const conte
   } else if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
     if (!s->error_.ok()) return s->error_;
     return InvalidArgument("decompress {}: {}", s->what_, ArchiveError(a));
+  } else if (archive_filter_count(a) > 2) {
+    // One decompression, as containerd's: libarchive would also undo gzip(gzip(...)) and so
+    // on, 25 deep, each multiplying what a small blob expands to.
+    return InvalidArgument("decompress {}: compressed more than once ({} filters)", s->what_,
+                           archive_filter_count(a) - 1);
   }
   return s;
 }

@@ -1,13 +1,16 @@
 // The event exchange: publishes events in envelopes and fans them out to subscribers,
-// each with its own filter and queue. Publishing never blocks on a slow subscriber; a
-// subscriber that falls more than kMaxQueued events behind is closed with an error
-// instead of growing without bound.
+// each with its own filter and queue. Publishing never blocks on a slow subscriber, and what
+// slow subscribers hold is bounded three ways: a subscriber more than `max_events` events or
+// `max_bytes` bytes behind is dropped (closed with ResourceExhausted, its queue freed), and when
+// all queues together pass `max_total_bytes` the subscribers furthest behind are dropped until
+// they fit again. (containerd's exchange queues without bound: go-events' Queue.)
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <functional>
 #include <condition_variable>
+#include <cstddef>
 #include <deque>
 #include <list>
 #include <memory>
@@ -42,6 +45,15 @@ class Publisher {
                          const google::protobuf::Message& event) = 0;
 };
 
+// How far subscribers may fall behind. A queued envelope counts its encoded size plus
+// kQueuedEnvelopeOverhead (the message objects and the queue's own bookkeeping).
+struct ExchangeLimits {
+  size_t max_events = 65536;               // per subscriber
+  size_t max_bytes = 16u << 20;            // per subscriber
+  size_t max_total_bytes = 64u << 20;      // all subscribers together
+};
+inline constexpr size_t kQueuedEnvelopeOverhead = 256;
+
 class Exchange;
 
 // Thread-safe: Next and CloseReason may be called from any thread while publishers push into it
@@ -49,27 +61,40 @@ class Exchange;
 class Subscription {
  public:
   enum class Wait { kEvent, kTimeout, kClosed };
-  ~Subscription();
+  ~Subscription();  // unsubscribes: once it returns, the notify callback no longer runs
   Subscription(const Subscription&) = delete;
   Subscription& operator=(const Subscription&) = delete;
 
-  // Waits up to `timeout` for the next matching envelope.
+  // Waits up to `timeout` (zero: not at all) for the next matching envelope.
   Wait Next(std::chrono::milliseconds timeout, Envelope* out);
   // Why the subscription was closed (ok when by Close() of the exchange).
   Status CloseReason() const;
+  // Bytes waiting in the queue (as the limits count them).
+  size_t queued_bytes() const;
 
  private:
   friend class Exchange;
-  Subscription(Exchange* exchange, filters::FilterPtr filter)
-      : exchange_(exchange), filter_(std::move(filter)) {}
-  void Push(const Envelope& env);
+  struct Queued {
+    Envelope envelope;
+    size_t cost = 0;
+  };
+  Subscription(Exchange* exchange, filters::FilterPtr filter, std::function<void()> notify)
+      : exchange_(exchange), filter_(std::move(filter)), notify_(std::move(notify)) {}
+  // Exchange lock held (both).
+  void Push(const Envelope& env, size_t cost);
   void Close(Status reason);
+  // Closes with `reason` and frees the queue (a dropped subscriber gets nothing more).
+  void Drop(Status reason);
+  // Sub lock held: empties the queue, taking its bytes off the exchange's total.
+  void ClearLocked();
 
   Exchange* exchange_;
   filters::FilterPtr filter_;
+  const std::function<void()> notify_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Envelope> queue_;
+  std::deque<Queued> queue_;
+  size_t queued_bytes_ = 0;
   bool closed_ = false;
   Status close_reason_;
 };
@@ -77,9 +102,9 @@ class Subscription {
 // Thread-safe: all methods may be called concurrently, except SetObserver (before events flow).
 class Exchange final : public Publisher {
  public:
-  static constexpr size_t kMaxQueued = 65536;
+  static constexpr size_t kMaxQueued = ExchangeLimits{}.max_events;
 
-  Exchange() = default;
+  explicit Exchange(ExchangeLimits limits = {}) : limits_(limits) {}
   ~Exchange() override;
   Exchange(const Exchange&) = delete;
   Exchange& operator=(const Exchange&) = delete;
@@ -92,7 +117,12 @@ class Exchange final : public Publisher {
   // Broadcasts a complete envelope (from a shim or another publisher) after validating it.
   Status Forward(const Envelope& envelope);
 
-  std::unique_ptr<Subscription> Subscribe(filters::FilterPtr filter);
+  // `notify`, if given, runs each time an envelope is queued for this subscriber and when the
+  // subscription is closed (also when it is dropped), on the publishing (or closing) thread
+  // with the exchange's lock held: it must be quick and must not call into the exchange (nor
+  // destroy a Subscription); taking the subscription's Next is fine. It never runs from inside
+  // Subscribe itself.
+  std::unique_ptr<Subscription> Subscribe(filters::FilterPtr filter, std::function<void()> notify = {});
 
   // Closes every subscription (on shutdown); later publishes still succeed but reach nobody.
   void Close();
@@ -102,16 +132,23 @@ class Exchange final : public Publisher {
   // Envelopes forwarded since start, and subscriptions open now.
   uint64_t published() const { return published_.load(); }
   size_t subscribers();
+  // Bytes queued for all subscribers together (as the limits count them).
+  size_t queued_bytes() const { return queued_bytes_.load(); }
+  const ExchangeLimits& limits() const { return limits_; }
 
  private:
   friend class Subscription;
   void Unsubscribe(Subscription* sub);
+  // Exchange lock held: drops the subscribers furthest behind until the total fits.
+  void ShedLocked();
 
+  const ExchangeLimits limits_;
   std::mutex mu_;
   std::list<Subscription*> subscribers_;
   bool closed_ = false;
   std::function<void(const Envelope&)> observer_;
   std::atomic<uint64_t> published_{0};
+  std::atomic<size_t> queued_bytes_{0};  // sum of the subscriptions' queued_bytes_
 };
 
 }  // namespace berth::events

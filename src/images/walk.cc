@@ -33,6 +33,9 @@ Result<BlobDescriptor> ParseDescriptor(const json& j, const BlobDescriptor& pare
   d.digest = StringField(j, "digest");
   if (auto size = j.find("size"); size != j.end() && size->is_number_integer()) {
     d.size = size->get<int64_t>();
+    if (d.size < 0) {
+      return InvalidArgument("{} {}: a descriptor has a negative size", parent.media_type, parent.digest);
+    }
   }
   if (d.digest.empty()) {
     return InvalidArgument("{} {}: a descriptor has no digest", parent.media_type, parent.digest);
@@ -92,7 +95,10 @@ Result<std::optional<ParsedManifest>> Resolve(const BlobDescriptor& desc, bool r
 void WalkSize(const BlobDescriptor& desc, const Platform& platform, const FetchBlob& fetch,
               int64_t& size, Status& error) {
   if (!error.ok()) return;
-  size += desc.size;
+  if (__builtin_add_overflow(size, desc.size, &size)) {  // sizes come from the registry
+    error = InvalidArgument("{} {}: the image's size overflows", desc.media_type, desc.digest);
+    return;
+  }
   if (!IsIndexType(desc.media_type) && !IsManifestType(desc.media_type)) return;
   auto blob = fetch(desc);
   if (!blob.ok()) {

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "common/crash_point.h"
 #include "common/logging.h"
 #include "metadata/content_meta.h"
 #include "metadata/lease_resources.h"
@@ -141,6 +142,7 @@ Status ContentWriter::Commit(int64_t size, const std::optional<Digest>& expected
     if (!st.ok()) return st;
     committed_ = verified.digest;
   }
+  CrashPoint("content.commit.recorded");
   log::Info("content committed", {{"namespace", ns_}, {"ref", ref_}, {"digest", committed_.String()},
                                   {"shared", was_shared ? "true" : "false"}});
   finished_ = true;

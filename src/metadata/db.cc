@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/crash_point.h"
 #include "common/logging.h"
 
 namespace berth::metadata {
@@ -135,7 +136,7 @@ Result<sqlite3_stmt*> Db::Cached(std::string_view sql) {
   return stmt;
 }
 
-Status Db::RunTx(bool writable, const std::function<Status(Tx&)>& fn) {
+Status Db::RunTx(bool writable, const std::function<Status(Tx&)>& fn, const std::function<void()>& after_commit) {
   std::lock_guard lock(mu_);
   Tx tx(*this, writable);
   // IMMEDIATE takes the write lock up front so a writer never fails half-way on BUSY.
@@ -146,14 +147,20 @@ Status Db::RunTx(bool writable, const std::function<Status(Tx&)>& fn) {
     if (!rb.ok()) log::Error("metadata rollback failed", {{"error", rb.ToString()}});
     return st;
   }
+  CrashPoint("metadata.tx.commit");
   Status commit = tx.Exec("COMMIT");
   if (!commit.ok()) {
     tx.Exec("ROLLBACK").IgnoreError();
+    return commit;
   }
+  if (after_commit) after_commit();
   return commit;
 }
 
 Status Db::Update(const std::function<Status(Tx&)>& fn) { return RunTx(true, fn); }
+Status Db::UpdateThen(const std::function<Status(Tx&)>& fn, const std::function<void()>& after_commit) {
+  return RunTx(true, fn, after_commit);
+}
 Status Db::View(const std::function<Status(Tx&)>& fn) { return RunTx(false, fn); }
 
 Status Db::Migrate(const std::vector<Migration>& migrations) {

@@ -88,6 +88,11 @@ class Db {
   Db& operator=(const Db&) = delete;
 
   Status Update(const std::function<Status(Tx&)>& fn);
+  // As Update, then `after_commit` runs once the transaction has committed, still under the
+  // connection's mutex (no other transaction in between), and not at all when it failed.
+  // For file changes that must follow the records (GC removes files only after the rows
+  // naming them are gone, so a crash in between leaves orphan files, never rows without files).
+  Status UpdateThen(const std::function<Status(Tx&)>& fn, const std::function<void()>& after_commit);
   Status View(const std::function<Status(Tx&)>& fn);
 
   int schema_version() const { return schema_version_; }
@@ -96,7 +101,8 @@ class Db {
   friend class Tx;
   explicit Db(sqlite3* db) : db_(db) {}
   Status Migrate(const std::vector<Migration>& migrations);
-  Status RunTx(bool writable, const std::function<Status(Tx&)>& fn);
+  Status RunTx(bool writable, const std::function<Status(Tx&)>& fn,
+               const std::function<void()>& after_commit = {});
   Result<sqlite3_stmt*> Cached(std::string_view sql);
 
   sqlite3* db_;

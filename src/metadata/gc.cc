@@ -5,6 +5,7 @@
 #include <deque>
 #include <unordered_set>
 
+#include "common/crash_point.h"
 #include "common/logging.h"
 
 namespace berth::metadata {
@@ -79,7 +80,8 @@ Result<std::map<std::pair<std::string, std::string>, Labels>> LoadLabels(Tx& tx,
 Result<GcStats> GarbageCollection::Collect(TimePoint now) {
   GcStats stats;
   auto started = std::chrono::steady_clock::now();
-  Status st = db_.Update([&](Tx& tx) -> Status {
+  AfterCommit after_commit;
+  Status st = db_.UpdateThen([&](Tx& tx) -> Status {
     std::vector<Node> roots;
 
     // Leases: expired ones are deleted, live ones hold all their resources.
@@ -174,8 +176,9 @@ Result<GcStats> GarbageCollection::Collect(TimePoint now) {
 
     // Snapshots from each snapshotter: labels (edges, gc.root) and parents.
     std::map<Node, std::vector<Node>> snapshot_edges;
-    for (const auto& [name, sgc] : snapshotters_) {
-      BERTH_RETURN_IF_ERROR(sgc->ForEach(tx, [&](const SnapshotRef& ref, const Labels& lbls,
+    for (const auto& entry : snapshotters_) {
+      const std::string& name = entry.first;  // not a structured binding: clang 14 cannot capture those
+      BERTH_RETURN_IF_ERROR(entry.second->ForEach(tx, [&](const SnapshotRef& ref, const Labels& lbls,
                                                  const std::string& parent) {
         Node self{Node::kSnapshot, ref.first, name + "/" + ref.second};
         std::vector<Node>& edges = snapshot_edges[self];
@@ -228,7 +231,7 @@ Result<GcStats> GarbageCollection::Collect(TimePoint now) {
       for (const auto& n : marked) {
         if (n.kind == Node::kSnapshot && n.key.starts_with(prefix)) live.emplace(n.ns, n.key.substr(prefix.size()));
       }
-      BERTH_ASSIGN_OR_RETURN(size_t removed, sgc->Sweep(tx, live));
+      BERTH_ASSIGN_OR_RETURN(size_t removed, sgc->Sweep(tx, live, after_commit));
       stats.snapshots_removed += removed;
     }
 
@@ -247,16 +250,22 @@ Result<GcStats> GarbageCollection::Collect(TimePoint now) {
       BERTH_RETURN_IF_ERROR(files_.for_each([&](const std::string& digest) {
         if (!owned.contains(digest)) orphans.push_back(digest);
       }));
-      for (const auto& digest : orphans) {
-        Status rm = files_.remove(digest);
-        if (!rm.ok() && !rm.Is(Errc::kNotFound)) {
-          log::Warn("gc could not remove blob file", {{"digest", digest}, {"error", rm.ToString()}});
-          continue;
-        }
-        ++stats.blob_files_removed;
+      for (auto& digest : orphans) {
+        after_commit.push_back([this, &stats, digest = std::move(digest)] {
+          CrashPoint("gc.sweep.file");
+          Status rm = files_.remove(digest);
+          if (!rm.ok() && !rm.Is(Errc::kNotFound)) {
+            log::Warn("gc could not remove blob file", {{"digest", digest}, {"error", rm.ToString()}});
+            return;
+          }
+          ++stats.blob_files_removed;
+        });
       }
     }
     return Status::Ok();
+  }, [&after_commit] {
+    CrashPoint("gc.sweep.committed");
+    for (auto& remove : after_commit) remove();
   });
   if (!st.ok()) return st.Wrap("garbage collection");
   stats.took = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);

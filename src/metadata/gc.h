@@ -10,8 +10,11 @@
 // each snapshotter's hook), and finally blob files on disk that no namespace owns.
 //
 // A collection runs inside one Db::Update, so it is atomic with respect to every metadata
-// change, and content commits (which rename into blobs/ inside their own Db::Update) can never
-// interleave with the file sweep.
+// change. Files (blob files, snapshot directories) are removed after that transaction has
+// committed but before the DB's lock is released (Db::UpdateThen): content commits
+// (which rename into blobs/ inside their own Db::Update) can never interleave with the file
+// sweep, and a crash between the commit and the removals leaves orphan files, which the next
+// collection (blobs) or the snapshotter's start-up cleanup (directories) removes.
 #pragma once
 
 #include <cstddef>
@@ -21,6 +24,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "common/status.h"
 #include "common/timeutil.h"
@@ -40,6 +44,11 @@ struct BlobFiles {
   std::function<Status(const std::string& digest)> remove;
 };
 
+// What a sweep removes from disk once its transaction has committed (gc.h's header: rows
+// first, files after, so a crash in between leaves orphan files for the next start or
+// collection, never a listed object without its data).
+using AfterCommit = std::vector<std::function<void()>>;
+
 // A (namespace, key) pair naming a snapshot inside one snapshotter.
 using SnapshotRef = std::pair<std::string, std::string>;
 
@@ -52,8 +61,9 @@ class SnapshotGc {
   virtual Status ForEach(Tx& tx, const std::function<void(const SnapshotRef& ref,
                                                            const std::map<std::string, std::string>& labels,
                                                            const std::string& parent_key)>& fn) = 0;
-  // Removes every snapshot not in `live`; returns how many went.
-  virtual Result<size_t> Sweep(Tx& tx, const std::set<SnapshotRef>& live) = 0;
+  // Removes the record of every snapshot not in `live` and queues the removal of its
+  // directory on `after_commit`; returns how many went.
+  virtual Result<size_t> Sweep(Tx& tx, const std::set<SnapshotRef>& live, AfterCommit& after_commit) = 0;
 };
 
 struct GcStats {

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -92,7 +93,7 @@ Result<std::optional<std::string>> ReadFileInRoot(const std::filesystem::path& r
                                                   const std::string& path) {
   BERTH_ASSIGN_OR_RETURN(UniqueFd root, files::Open(rootfs, O_PATH | O_DIRECTORY));
   open_how how{};
-  how.flags = O_RDONLY | O_CLOEXEC;
+  how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;  // a fifo planted by the image must not block
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
   std::string rel = path;
   while (rel.starts_with('/')) rel.erase(0, 1);
@@ -102,8 +103,14 @@ Result<std::optional<std::string>> ReadFileInRoot(const std::filesystem::path& r
     if (err == ENOENT || err == ENOTDIR) return std::optional<std::string>();
     return ErrnoStatus(fmt::format("open {} in {}", path, rootfs.string()), err);
   }
+  // The image's /etc/passwd or /etc/group: a regular file of sane size, not a device or fifo
+  // (an image's /dev/zero as /etc/passwd would be read until memory runs out).
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return ErrnoStatus(fmt::format("stat {} in {}", path, rootfs.string()), errno);
+  if (!S_ISREG(st.st_mode)) return InvalidArgument("{} in the image is not a regular file", path);
+  constexpr size_t kMaxUserFile = 16 << 20;
   BERTH_ASSIGN_OR_RETURN(std::string data,
-                         files::ReadFd(fd.get(), fmt::format("{} in {}", path, rootfs.string()), 0, files::kNoLimit));
+                         files::ReadFd(fd.get(), fmt::format("{} in {}", path, rootfs.string()), 0, kMaxUserFile));
   return std::optional<std::string>(std::move(data));
 }
 

@@ -62,6 +62,7 @@ bool ValidDomain(std::string_view d) {
     if (rest.empty()) return true;
     if (rest.front() != ':') return false;
     port = rest.substr(1);
+    if (port.empty()) return false;  // "[::1]:" (docker's grammar wants digits)
     host = {};
   } else if (size_t colon = d.find(':'); colon != std::string_view::npos) {
     host = d.substr(0, colon);

@@ -10,6 +10,11 @@ namespace berth::runtime {
 namespace {
 constexpr const char* kService = "containerd.task.v2.Task";
 constexpr std::chrono::milliseconds kShortCall{std::chrono::seconds(30)};
+// State answers from the shim's memory: what `ctr task ls` and every task lookup (Tasks.Get,
+// which ctr's kill/ps/exec/rm make first) wait for. A hung shim (stopped, or stuck in a
+// runtime command) must cost seconds, not the short-call bound, per task listed; containerd
+// bounds the same call at 2 s (its io.containerd.timeout.task.state).
+constexpr std::chrono::milliseconds kStateCall{std::chrono::seconds(5)};
 // runc create/delete can take long on a loaded machine (and mount, cgroups...).
 constexpr std::chrono::milliseconds kLongCall{std::chrono::minutes(2)};
 // criu writes every page of the container's memory: bounded only to catch a hung shim.
@@ -47,7 +52,7 @@ Result<shimapi::StateResponse> ShimTask::State(const std::string& exec_id) {
   shimapi::StateRequest req;
   req.set_id(id());
   req.set_exec_id(exec_id);
-  return Invoke<shimapi::StateResponse>("State", req, kShortCall);
+  return Invoke<shimapi::StateResponse>("State", req, kStateCall);
 }
 
 Result<shimapi::PidsResponse> ShimTask::Pids() {

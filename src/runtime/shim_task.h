@@ -30,7 +30,9 @@ class ShimTask {
   const std::string& shim_binary() const { return shim_binary_; }
   ttrpc::Client& client() { return *client_; }
 
-  // Short calls are bounded; Wait is not (it lasts as long as the process).
+  // Every call but Wait is bounded (DeadlineExceeded): State by 5 s (a hung shim must not hold
+  // up task lists and lookups), the other short calls by 30 s, create/start/delete by 2 min,
+  // checkpoint by 30 min. Wait is not (it lasts as long as the process).
   Result<shimapi::CreateTaskResponse> Create(const shimapi::CreateTaskRequest& req);
   Result<shimapi::StartResponse> Start(const std::string& exec_id);
   Result<shimapi::DeleteResponse> Delete(const std::string& exec_id);

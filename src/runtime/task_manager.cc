@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "common/crash_point.h"
 #include "common/logging.h"
 #include "common/scope_guard.h"
 #include "github.com/containerd/containerd/api/events/task.pb.h"
@@ -17,8 +18,35 @@ TaskManager::TaskManager(TaskManagerConfig config, ttrpc::EventLoop& loop, event
 
 TaskManager::~TaskManager() { CloseAll(); }
 
+void TaskManager::DeleteBundle(const Bundle& bundle) {
+  Status deleted = bundle.Delete();
+  if (deleted.ok()) return;
+  log::Warn("failed to delete bundle, will try again",
+            {{"namespace", bundle.ns}, {"id", bundle.id}, {"error", deleted.ToString()}});
+  std::lock_guard lock(mu_);
+  undeleted_.push_back(bundle);
+}
+
+void TaskManager::RetryBundleDeletes() {
+  std::vector<Bundle> retry;
+  {
+    std::lock_guard lock(mu_);
+    if (undeleted_.empty()) return;
+    retry.swap(undeleted_);
+  }
+  for (const Bundle& b : retry) {
+    {
+      // A task of the same id made meanwhile owns the path now.
+      std::lock_guard lock(mu_);
+      if (tasks_.count(Key(b.ns, b.id)) != 0 || creating_.count(Key(b.ns, b.id)) != 0) continue;
+    }
+    DeleteBundle(b);
+  }
+}
+
 Result<CreatedTask> TaskManager::Create(const std::string& ns, const std::string& id,
                                         const CreateTaskOptions& opts) {
+  RetryBundleDeletes();
   const std::string key = Key(ns, id);
   {
     std::lock_guard lock(mu_);
@@ -38,7 +66,7 @@ Result<CreatedTask> TaskManager::Create(const std::string& ns, const std::string
   BERTH_ASSIGN_OR_RETURN(std::string binary, launcher_.Resolve(opts.runtime));
   BERTH_ASSIGN_OR_RETURN(Bundle bundle, Bundle::Create(config_.tasks_root, ns, id, opts.spec_json));
   // From here a failure undoes each step made, in reverse: the shim, its log, the bundle.
-  ScopeGuard remove_bundle([&bundle] { bundle.Delete().IgnoreError(); });
+  ScopeGuard remove_bundle([this, &bundle] { DeleteBundle(bundle); });
   BERTH_RETURN_IF_ERROR(bundle.WriteShimBinary(binary));
   std::string checkpoint = opts.checkpoint;
   if (opts.checkpoint_into_bundle) {
@@ -48,6 +76,7 @@ Result<CreatedTask> TaskManager::Create(const std::string& ns, const std::string
   ScopeGuard close_log([&shim_log] { shim_log->Close(); });
   auto address = launcher_.Start(binary, bundle, topts);
   if (!address.ok()) return address.status().Wrap("failed to start shim");
+  CrashPoint("task.create.shim_started");
   auto attached = Attach(bundle, binary, *address, shim_log);
   if (!attached.ok()) {
     launcher_.CleanupDead(binary, bundle).IgnoreError();
@@ -76,6 +105,7 @@ Result<CreatedTask> TaskManager::Create(const std::string& ns, const std::string
   for (const auto& m : opts.rootfs) mount::ToProto(m, req.add_rootfs());
   auto created = task->Create(req);
   if (!created.ok()) return created.status().Wrap("failed to create shim task");
+  CrashPoint("task.create.created");
   stop_shim.Dismiss();
   close_log.Dismiss();
   remove_bundle.Dismiss();
@@ -121,8 +151,7 @@ void TaskManager::CleanupDeadShim(const Bundle& bundle, const std::string& binar
     log::Warn("failed to clean up after shim disconnected",
               {{"namespace", bundle.ns}, {"id", bundle.id}, {"error", resp.status().ToString()}});
   }
-  Status deleted = bundle.Delete();
-  if (!deleted.ok()) log::Warn("failed to delete bundle", {{"id", bundle.id}, {"error", deleted.ToString()}});
+  DeleteBundle(bundle);
   std::shared_ptr<ShimLog> log;
   {
     std::lock_guard lock(mu_);
@@ -183,6 +212,7 @@ Result<containerd::task::v2::DeleteResponse> TaskManager::Delete(const std::stri
   if (!resp.ok() && !resp.status().Is(Errc::kNotFound) && !resp.status().Is(Errc::kUnavailable)) {
     return resp.status();
   }
+  CrashPoint("task.delete.shim_deleted");
   task->MarkDeleted();
   Status shut = task->Shutdown();
   if (!shut.ok() && !shut.Is(Errc::kUnavailable)) {
@@ -199,10 +229,8 @@ Result<containerd::task::v2::DeleteResponse> TaskManager::Delete(const std::stri
     }
   }
   if (log) log->Close();
-  Status removed = task->bundle().Delete();
-  if (!removed.ok()) {
-    log::Warn("failed to delete bundle", {{"namespace", ns}, {"id", id}, {"error", removed.ToString()}});
-  }
+  DeleteBundle(task->bundle());
+  RetryBundleDeletes();
   if (!resp.ok()) return resp.status();
   return resp;
 }
@@ -243,12 +271,21 @@ void TaskManager::Restore(const std::function<bool(const std::string&, const std
       auto shim_log = ShimLog::Open(loop_, b);
       auto task = Attach(b, bin, *address, shim_log.ok() ? *shim_log : nullptr);
       if (task.ok()) {
-        if (auto conn = (*task)->Connect(); conn.ok()) {
+        auto conn = (*task)->Connect();
+        if (conn.ok() && conn->task_pid() != 0) {
           log::Info("reconnected to shim", {{"namespace", b.ns}, {"id", b.id},
                                             {"shim_pid", conn->shim_pid()}, {"task_pid", conn->task_pid()}});
           continue;
         }
-        (*task)->MarkDeleted();  // not a live shim after all: cleaned up below, not twice
+        (*task)->MarkDeleted();  // not a live task after all: cleaned up below, not twice
+        if (conn.ok()) {
+          // A live shim without a task: berthd stopped between starting the shim and its
+          // create (a crash). The create never returned, so nobody knows this task: the shim
+          // is told to go (it exits once it serves no task) and its bundle is cleaned up.
+          log::Warn("shim has no task (its create never completed), shutting it down",
+                    {{"namespace", b.ns}, {"id", b.id}, {"shim_pid", conn->shim_pid()}});
+          (*task)->Shutdown().IgnoreError();
+        }
         (*task)->client().Close();
       } else if (shim_log.ok()) {
         (*shim_log)->Close();

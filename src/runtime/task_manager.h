@@ -99,6 +99,10 @@ class TaskManager {
                                            const std::string& address, std::shared_ptr<ShimLog> log);
   void OnShimClosed(const std::weak_ptr<ShimTask>& weak);
   void CleanupDeadShim(const Bundle& bundle, const std::string& binary, bool publish);
+  // Bundle::Delete, and when it fails (e.g. out of fds) the bundle is kept on a list and tried
+  // again by the next create or delete (RetryBundleDeletes), not left until a restart.
+  void DeleteBundle(const Bundle& bundle);
+  void RetryBundleDeletes();
 
   TaskManagerConfig config_;
   ShimLauncher launcher_;
@@ -107,6 +111,7 @@ class TaskManager {
   mutable std::mutex mu_;
   std::map<std::string, Entry> tasks_;
   std::set<std::string> creating_;
+  std::vector<Bundle> undeleted_;  // bundles whose Delete failed (DeleteBundle)
   bool closing_ = false;
   int cleanups_running_ = 0;  // dead-shim cleanups on their own threads
   std::condition_variable cleanups_done_;

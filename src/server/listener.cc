@@ -67,9 +67,37 @@ Status PrepareSocketPath(const std::filesystem::path& path) {
   return Status::Ok();
 }
 
-Status RestrictSocket(const std::filesystem::path& path) {
-  if (::chmod(path.c_str(), 0660) != 0) {
-    return ErrnoStatus(fmt::format("chmod {}", path.string()), errno);
+Result<StagedSocket> StagedSocket::Make(const std::filesystem::path& final_path) {
+  // Beside the final path (a rename does not cross file systems), named by pid: a crashed
+  // daemon's leftover of the same name is removed first.
+  std::filesystem::path dir = final_path.parent_path() / fmt::format(".{}.{}", final_path.filename().string(), ::getpid());
+  files::RemoveAll(dir).IgnoreError();
+  if (::mkdir(dir.c_str(), 0700) != 0) return ErrnoStatus(fmt::format("create {}", dir.string()), errno);
+  StagedSocket staged(dir, final_path);
+  if (staged.path_.string().size() >= sizeof(sockaddr_un::sun_path)) {
+    return InvalidArgument("socket path {} is too long to stage beside it (at most {} bytes)", final_path.string(),
+                           sizeof(sockaddr_un::sun_path) - 1 - (staged.path_.string().size() - final_path.string().size()));
+  }
+  return staged;
+}
+
+StagedSocket::StagedSocket(StagedSocket&& other) noexcept
+    : dir_(std::move(other.dir_)), path_(std::move(other.path_)), final_(std::move(other.final_)) {
+  other.dir_.clear();
+}
+
+StagedSocket::~StagedSocket() {
+  if (!dir_.empty()) files::RemoveAll(dir_).IgnoreError();
+}
+
+Status StagedSocket::Publish(int64_t uid, int64_t gid) {
+  if (::chmod(path_.c_str(), 0660) != 0) return ErrnoStatus(fmt::format("chmod {}", path_.string()), errno);
+  if ((uid != 0 || gid != 0) &&
+      ::chown(path_.c_str(), static_cast<uid_t>(uid), static_cast<gid_t>(gid)) != 0) {
+    return ErrnoStatus(fmt::format("chown {} to {}:{}", final_.string(), uid, gid), errno);
+  }
+  if (::rename(path_.c_str(), final_.c_str()) != 0) {
+    return ErrnoStatus(fmt::format("rename {} to {}", path_.string(), final_.string()), errno);
   }
   return Status::Ok();
 }

@@ -24,7 +24,30 @@ class DirLock {
 // when something that is not a socket is in the way.
 Status PrepareSocketPath(const std::filesystem::path& path);
 
-// Sets the socket's mode to 0660 once the server has bound it.
-Status RestrictSocket(const std::filesystem::path& path);
+// Where a server binds a socket before it is published at its final path: a socket file in a
+// private (0700) directory beside that path, unreachable by anyone else until Publish has given
+// it its mode and owner and renamed it into place. So the socket never exists with the
+// process umask's mode, and the umask (process-wide state) is never changed while other
+// threads create files. The directory is removed by Publish or by the destructor.
+// Not thread-safe: used by the thread starting the server.
+class StagedSocket {
+ public:
+  // For the socket to be published at `final_path` (whose directory must exist).
+  static Result<StagedSocket> Make(const std::filesystem::path& final_path);
+  ~StagedSocket();
+  StagedSocket(StagedSocket&& other) noexcept;
+  StagedSocket& operator=(StagedSocket&&) = delete;
+  StagedSocket(const StagedSocket&) = delete;
+
+  // The path to bind.
+  const std::filesystem::path& path() const { return path_; }
+  // chmod 0660, chown to uid:gid when either is not 0, rename to the final path.
+  Status Publish(int64_t uid, int64_t gid);
+
+ private:
+  StagedSocket(std::filesystem::path dir, std::filesystem::path final_path)
+      : dir_(std::move(dir)), path_(dir_ / "s"), final_(std::move(final_path)) {}
+  std::filesystem::path dir_, path_, final_;
+};
 
 }  // namespace berth::server

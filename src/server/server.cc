@@ -241,14 +241,6 @@ Status ApplyProcessSettings(const Config& c) {
   return Status::Ok();
 }
 
-Status ChownSocket(const std::filesystem::path& path, int64_t uid, int64_t gid) {
-  if (uid == 0 && gid == 0) return Status::Ok();
-  if (::chown(path.c_str(), static_cast<uid_t>(uid), static_cast<gid_t>(gid)) != 0) {
-    return ErrnoStatus(fmt::format("chown {} to {}:{}", path.string(), uid, gid), errno);
-  }
-  return Status::Ok();
-}
-
 // What the Prometheus collector reads at scrape time.
 telemetry::CollectorSources CollectorSourcesOf(metadata::Db& db, Services& services, runtime::TaskManager& tasks,
                                                events::Exchange& exchange) {
@@ -342,7 +334,10 @@ Result<std::unique_ptr<Server>> Server::Start(Config config) {
   // start of Shutdown.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort("unix:" + c.address.string(), grpc::InsecureServerCredentials());
+  // berthd listens itself (GrpcAcceptor: gRPC's own listener gives up on EMFILE), on a socket
+  // staged and then published with its mode.
+  BERTH_ASSIGN_OR_RETURN(StagedSocket socket, StagedSocket::Make(c.address));
+  BERTH_ASSIGN_OR_RETURN(UniqueFd listener, ListenUnix(socket.path()));
   builder.SetMaxReceiveMessageSize(static_cast<int>(c.max_recv_message_size));
   builder.SetMaxSendMessageSize(static_cast<int>(c.max_send_message_size));
   s->services_->RegisterAll(builder);
@@ -352,15 +347,12 @@ Result<std::unique_ptr<Server>> Server::Start(Config config) {
         std::make_unique<metrics::GrpcServerMetrics>(*tel->registry(), c.metrics_grpc_histogram));
     builder.experimental().SetInterceptorCreators(std::move(interceptors));
   }
-  // The socket is created inside BuildAndStart: a umask makes it 0660 from the first moment.
-  mode_t old_mask = ::umask(0117);
   s->grpc_ = builder.BuildAndStart();
-  ::umask(old_mask);
   if (s->grpc_ == nullptr) {
     return Unavailable("cannot serve gRPC on {}", c.address.string());
   }
-  BERTH_RETURN_IF_ERROR(RestrictSocket(c.address));
-  BERTH_RETURN_IF_ERROR(ChownSocket(c.address, c.grpc_uid, c.grpc_gid));
+  BERTH_RETURN_IF_ERROR(socket.Publish(c.grpc_uid, c.grpc_gid));
+  BERTH_ASSIGN_OR_RETURN(s->acceptor_, GrpcAcceptor::Start(std::move(listener), s->grpc_.get()));
   if (!c.debug_address.empty()) {
     http::Routes routes;
     routes["/debug/vars"] = [](const http::Request&) {
@@ -413,6 +405,7 @@ void Server::Shutdown() {
     log::Info("berthd shutting down", {{"address", config_.address.string()}});
     if (auto* health = grpc_->GetHealthCheckService()) health->SetServingStatus(false);
   }
+  if (acceptor_) acceptor_->Stop();  // no new connections from here
   if (exchange_) exchange_->Close();
   if (grpc_) {
     grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));

@@ -9,6 +9,7 @@
 #include "events/exchange.h"
 #include "metadata/db.h"
 #include "server/config.h"
+#include "server/grpc_acceptor.h"
 #include "server/listener.h"
 
 namespace prometheus {
@@ -66,6 +67,7 @@ class Server {
   std::unique_ptr<rest::Api> rest_api_;        // [rest] address
   std::unique_ptr<http::Server> rest_;
   std::unique_ptr<grpc::Server> grpc_;
+  std::unique_ptr<GrpcAcceptor> acceptor_;  // after grpc_: stops accepting before it goes
   bool stopped_ = false;
 };
 

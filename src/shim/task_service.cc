@@ -13,6 +13,7 @@
 
 #include "common/any_message.h"
 #include "common/files.h"
+#include "common/identifiers.h"
 #include "common/logging.h"
 #include "github.com/containerd/containerd/api/events/task.pb.h"
 #include "github.com/containerd/containerd/api/types/task/task.pb.h"
@@ -454,13 +455,27 @@ Status TaskService::Kill(const task::KillRequest& r) {
 Status TaskService::Exec(const task::ExecProcessRequest& r) {
   BERTH_ASSIGN_OR_RETURN(Container * c, Get(r.id()));
   if (r.exec_id().empty()) return InvalidArgument("exec id must not be empty");
+  // Files in the bundle are named after it (<id>.pid, .<id>.process.json): a path is refused
+  // here too, whoever drives the shim.
+  BERTH_RETURN_IF_ERROR(identifiers::Validate(r.exec_id()).Wrap("invalid exec id"));
   if (c->execs.count(r.exec_id())) return AlreadyExists("id {}", r.exec_id());
   switch (c->init.state) {
     case ProcessState::kCreated: case ProcessState::kRunning: break;
     case ProcessState::kPaused: return FailedPrecondition("cannot exec in a paused state");
     default: return FailedPrecondition("cannot exec in a stopped state");
   }
-  auto spec = nlohmann::json::parse(r.spec().value(), nullptr, false);
+  // Parsing is iterative, but dumping it again later recurses: a spec nested deeper than any
+  // real one is refused rather than allowed to overflow the shim's stack.
+  constexpr int kMaxSpecDepth = 64;
+  bool too_deep = false;
+  auto spec = nlohmann::json::parse(
+      r.spec().value(),
+      [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+        if (depth > kMaxSpecDepth) too_deep = true;
+        return !too_deep;
+      },
+      false);
+  if (too_deep) return InvalidArgument("exec {}: the process spec is nested too deep", r.exec_id());
   if (!spec.is_object()) return InvalidArgument("exec {}: the process spec is not JSON", r.exec_id());
   spec["terminal"] = r.terminal();
   auto p = std::make_unique<Process>();

@@ -7,6 +7,7 @@
 #include <optional>
 #include <utility>
 
+#include "common/crash_point.h"
 #include "common/filters.h"
 #include "common/logging.h"
 #include "metadata/lease_resources.h"
@@ -149,6 +150,7 @@ Result<std::vector<mount::Mount>> DirSnapshotter::Create(Kind kind, std::string_
     }
   }
 
+  CrashPoint("snapshot.create.staged");
   // 3. Insert the record and move the directory into place in one transaction.
   std::vector<mount::Mount> mounts;
   Status st = db_.Update([&](Tx& tx) -> Status {
@@ -161,6 +163,7 @@ Result<std::vector<mount::Mount>> DirSnapshotter::Create(Kind kind, std::string_
     if (own_dir && ::rename(staging.c_str(), SnapshotDir(id).c_str()) != 0) {
       return ErrnoStatus(fmt::format("rename {}", staging.string()), errno);
     }
+    CrashPoint("snapshot.create.renamed");
     mounts = MountsOf(id, kind, parents);
     return Status::Ok();
   });
@@ -187,6 +190,7 @@ Status DirSnapshotter::Commit(std::string_view ns, std::string_view name, std::s
   }));
   // Measured before the transaction: du of a big upper dir must not hold the DB.
   BERTH_ASSIGN_OR_RETURN(DiskUsage usage, MeasureDiskUsage(UsageDir(active.id)));
+  CrashPoint("snapshot.commit.measured");
   Status committed = db_.Update([&](Tx& tx) -> Status {
     BERTH_ASSIGN_OR_RETURN(auto r, metastore::Commit(tx, name_, ns, name, key, opts.labels, usage));
     if (r.id != active.id) return FailedPrecondition("snapshot {:?} changed while committing", key);
@@ -209,6 +213,7 @@ Status DirSnapshotter::Remove(std::string_view ns, std::string_view key) {
     BERTH_ASSIGN_OR_RETURN(removed, metastore::Remove(tx, name_, ns, key));
     return DropLeaseResources(tx, name_, ns, key);
   }));
+  CrashPoint("snapshot.remove.committed");
   RemoveDir(removed.id, ns, key);
   log::Info("snapshot removed", {{"snapshotter", name_}, {"namespace", ns}, {"key", key}, {"id", removed.id}});
   return Status::Ok();
@@ -224,6 +229,7 @@ void DirSnapshotter::RemoveDir(int64_t id, std::string_view ns, std::string_view
     }
     return;
   }
+  CrashPoint("snapshot.remove.trashed");
   RemoveTree(trash, name_);
 }
 
@@ -286,7 +292,8 @@ Status DirSnapshotter::ForEach(Tx& tx, const std::function<void(const metadata::
   return Status::Ok();
 }
 
-Result<size_t> DirSnapshotter::Sweep(Tx& tx, const std::set<metadata::SnapshotRef>& live) {
+Result<size_t> DirSnapshotter::Sweep(Tx& tx, const std::set<metadata::SnapshotRef>& live,
+                                     metadata::AfterCommit& after_commit) {
   BERTH_ASSIGN_OR_RETURN(auto all, metastore::All(tx, name_));
   std::vector<metastore::Record> dead;
   for (auto& r : all) {
@@ -296,11 +303,13 @@ Result<size_t> DirSnapshotter::Sweep(Tx& tx, const std::set<metadata::SnapshotRe
     BERTH_RETURN_IF_ERROR(metastore::RemoveById(tx, name_, r.id));
     BERTH_RETURN_IF_ERROR(DropLeaseResources(tx, name_, r.ns, r.info.name));
   }
-  // The collection's transaction is still open: like blob files, directories go now (an
-  // aborted collection would leave records without directories, which Mounts reports).
+  // Directories go once the records are committed (a crash in between leaves directories
+  // without records, which Cleanup removes at the next start; never records without data).
   for (const auto& r : dead) {
-    RemoveDir(r.id, r.ns, r.info.name);
-    log::Info("gc removed snapshot", {{"snapshotter", name_}, {"namespace", r.ns}, {"key", r.info.name}, {"id", r.id}});
+    after_commit.push_back([this, id = r.id, ns = r.ns, key = r.info.name] {
+      RemoveDir(id, ns, key);
+      log::Info("gc removed snapshot", {{"snapshotter", name_}, {"namespace", ns}, {"key", key}, {"id", id}});
+    });
   }
   return dead.size();
 }

@@ -46,7 +46,8 @@ class DirSnapshotter : public Snapshotter {
   Status ForEach(metadata::Tx& tx, const std::function<void(const metadata::SnapshotRef&,
                                                              const std::map<std::string, std::string>&,
                                                              const std::string&)>& fn) override;
-  Result<size_t> Sweep(metadata::Tx& tx, const std::set<metadata::SnapshotRef>& live) override;
+  Result<size_t> Sweep(metadata::Tx& tx, const std::set<metadata::SnapshotRef>& live,
+                       metadata::AfterCommit& after_commit) override;
 
  protected:
   // `root` is this snapshotter's own directory (e.g. <daemon root>/snapshots/overlayfs).

@@ -7,12 +7,15 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <map>
 #include <unordered_map>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "common/logging.h"
 #include "ttrpc/connection.h"
@@ -107,7 +110,22 @@ struct Server::Impl {
 
 namespace {
 void SendStatus(Connection& conn, uint32_t stream_id, Status status) {
-  conn.Send(stream_id, MessageType::kResponse, EncodeResponse(Response{.status = std::move(status), .payload = {}}));
+  std::string frame = EncodeResponse(Response{.status = std::move(status), .payload = {}});
+  if (frame.size() > kMaxMessageLength) {  // the peer would drop it as oversized
+    frame = EncodeResponse(Response{.status = Status(Errc::kInternal, "ttrpc: error too long to send"), .payload = {}});
+  }
+  conn.Send(stream_id, MessageType::kResponse, frame);
+}
+
+// A service or method name from the peer, as an error message may quote it: itself when it is
+// short printable ASCII (ttrpc's own wording), escaped and cut otherwise, so the answer stays
+// valid UTF-8 that the peer can decode (found by fuzz/ttrpc_server).
+std::string Quoted(std::string_view name) {
+  constexpr size_t kMax = 256;
+  bool plain = name.size() <= kMax &&
+               std::all_of(name.begin(), name.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+  if (plain) return std::string(name);
+  return fmt::format("{:?}", name.substr(0, kMax));
 }
 }  // namespace
 
@@ -180,12 +198,12 @@ void Server::Impl::OnFrame(const std::shared_ptr<Connection>& conn, const FrameH
 void Server::Impl::Dispatch(const std::shared_ptr<Connection>& conn, uint32_t stream_id, Request req) {
   auto svc = services.find(req.service);
   if (svc == services.end()) {
-    SendStatus(*conn, stream_id, Error(Errc::kNotImplemented, "service {}", req.service));
+    SendStatus(*conn, stream_id, Error(Errc::kNotImplemented, "service {}", Quoted(req.service)));
     return;
   }
   auto method = svc->second.find(req.method);
   if (method == svc->second.end()) {
-    SendStatus(*conn, stream_id, Error(Errc::kNotImplemented, "method {}", req.method));
+    SendStatus(*conn, stream_id, Error(Errc::kNotImplemented, "method {}", Quoted(req.method)));
     return;
   }
   auto state = std::make_shared<Responder::State>();

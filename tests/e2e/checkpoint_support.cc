@@ -168,15 +168,6 @@ std::vector<std::string> Fields(const std::string& line) {
   return out;
 }
 
-std::map<std::string, std::string> TaskStatuses(const std::string& ls_output) {
-  std::map<std::string, std::string> out;
-  for (const auto& line : Rows(ls_output)) {
-    auto f = Fields(line);
-    if (f.size() >= 3) out[f[0]] = f[2];
-  }
-  return out;
-}
-
 std::string TaskStatus(const Berthd& d, const std::string& id) { return TaskStatuses(d.Ctr({"task", "ls"}).out)[id]; }
 
 std::vector<std::string> Images(const Berthd& d) { return Lines(d.Ctr({"images", "ls", "-q"}).out); }

@@ -55,8 +55,6 @@ long Counter(const Berthd& d, const std::string& id, int& exec_seq);
 std::vector<std::string> Rows(const std::string& listing);
 // The whitespace-separated words of `line`.
 std::vector<std::string> Fields(const std::string& line);
-// TASK PID STATUS rows of `ctr task ls`, by task id.
-std::map<std::string, std::string> TaskStatuses(const std::string& ls_output);
 
 // The status of task `id` in `d` (`ctr task ls`; "" if there is none).
 std::string TaskStatus(const Berthd& d, const std::string& id);

@@ -298,6 +298,20 @@ void Berthd::Kill() {
   pid_ = -1;
 }
 
+int Berthd::WaitForExit(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return -1;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return DecodeStatus(status);
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  return -1;
+}
+
 std::string Berthd::Log() const { return ReadFile(log_); }
 
 std::vector<std::string> Berthd::CtrArgv(const std::vector<std::string>& args) const {

@@ -78,6 +78,10 @@ class Berthd {
   int Stop();
   // SIGKILL: a crash, leaving whatever state is on disk.
   void Kill();
+  // Waits for berthd to exit on its own (e.g. at a crash point); returns its exit status as
+  // Run's exit_code (137 for SIGKILL), or -1 when it is still running after `timeout` (it is
+  // left running then).
+  int WaitForExit(std::chrono::milliseconds timeout);
   bool running() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }
 

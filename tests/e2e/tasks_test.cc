@@ -16,6 +16,7 @@
 
 #include "harness.h"
 #include "registry.h"
+#include "text_lines.h"
 
 namespace berth::e2e {
 namespace {
@@ -28,19 +29,6 @@ using ::testing::Not;
 // and ctr's cgroup path (/<namespace>/<id>) is the same for equal ids in any daemon.
 std::string Id(const std::string& name) { return name + "-" + std::to_string(::getpid()); }
 
-// TASK PID STATUS rows of `ctr task ls`, by task id.
-std::map<std::string, std::string> TaskStatuses(const std::string& ls_output) {
-  std::map<std::string, std::string> out;
-  std::istringstream in(ls_output);
-  std::string line;
-  std::getline(in, line);  // header
-  while (std::getline(in, line)) {
-    std::istringstream f(line);
-    std::string id, pid, status;
-    if (f >> id >> pid >> status) out[id] = status;
-  }
-  return out;
-}
 
 
 // The image every test runs, pulled from a loopback registry once per suite.
@@ -181,6 +169,15 @@ TEST_F(TasksE2E, DetachedTaskLifecycle) {
   auto exec = daemon_->Ctr({"task", "exec", "--exec-id", "e1", Id("t3"), "ps"});
   EXPECT_EQ(exec.exit_code, 0) << Describe(exec);
   EXPECT_THAT(exec.out, HasSubstr("sleep 1000"));
+  // The shim names files in the bundle after an exec id: one that is a path is refused, as
+  // containerd refuses it (found by the shim_ttrpc fuzz target's author: it wrote
+  // <id>.process.json and unlinked <id>.pid outside the bundle).
+  fs::path planted = dir_->path() / "escaped";
+  auto bad = daemon_->Ctr({"task", "exec", "--exec-id", "../../../../.." + planted.string(), Id("t3"), "true"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_THAT(bad.err, HasSubstr("invalid exec id"));
+  EXPECT_THAT(bad.err, HasSubstr("invalid argument"));
+  EXPECT_FALSE(fs::exists(planted.string() + ".process.json"));
 
   auto ps = daemon_->Ctr({"task", "ps", Id("t3")});
   EXPECT_EQ(ps.exit_code, 0) << Describe(ps);

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+
 #include "common/duration.h"
 
 namespace berth::cli {
@@ -76,8 +78,22 @@ TEST(OutputTest, FormatDurationAsGoAndBack) {
   }
 }
 
+// Exact as Go's, past 2^53 ns too (found by fuzz/config_toml: a double rounded, so a config
+// dump changed metrics_interval).
+TEST(OutputTest, ParseDurationIsExactAndBoundedAsGo) {
+  EXPECT_EQ(ParseDuration("9007199254740993ns").value().count(), 9007199254740993LL);
+  EXPECT_EQ(ParseDuration("9223372036854775807ns").value().count(), INT64_MAX);
+  EXPECT_TRUE(ParseDuration("9223372036854775808ns").status().Is(Errc::kInvalidArgument));
+  EXPECT_TRUE(ParseDuration("2562048h").status().Is(Errc::kInvalidArgument));
+  EXPECT_EQ(ParseDuration("1.000000001s").value().count(), 1000000001);
+  for (int64_t n : {int64_t{6794199057152167}, int64_t{9007199254740993}, int64_t{INT64_MAX}}) {
+    auto d = std::chrono::nanoseconds(n);
+    EXPECT_EQ(ParseDuration(FormatDuration(d)).value(), d) << FormatDuration(d);
+  }
+}
+
 TEST(OutputTest, ParseDurationRejectsNonsense) {
-  for (const char* bad : {"", "s", "3x", "1m30", "-1s", "1..5s", "abc"}) {
+  for (const char* bad : {"", "s", "3x", "1m30", "-1s", "1..5s", "abc", ".s", "1.2.3s"}) {
     EXPECT_TRUE(ParseDuration(bad).status().Is(Errc::kInvalidArgument)) << bad;
   }
 }

@@ -166,6 +166,27 @@ TEST_F(LocalStoreTest, ResumeWithOtherTotalStartsOver) {
   EXPECT_EQ(st->offset, 0);
 }
 
+// A crash between the commit's rename into blobs/ and the removal of the ingest directory
+// leaves the directory without its data: the next writer on the ref starts over.
+TEST_F(LocalStoreTest, AnIngestWhoseDataIsGoneStartsOver) {
+  {
+    auto w = Open("crashed", 10);
+    ASSERT_TRUE(w->Write("01234").ok());
+    ASSERT_TRUE(w->Close().ok());
+  }
+  bool found = false;
+  for (const auto& e : fs::recursive_directory_iterator(root_)) {
+    if (e.path().filename() == "data") found = fs::remove(e.path());
+  }
+  ASSERT_TRUE(found);
+  auto w = Open("crashed", 10);
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->offset(), 0);
+  ASSERT_TRUE(w->Write("0123456789").ok());
+  ASSERT_TRUE(w->Commit(10, Sha256Of("0123456789")).ok());
+  EXPECT_EQ(ReadAll(Sha256Of("0123456789")), "0123456789");
+}
+
 TEST_F(LocalStoreTest, TruncateToZeroRestarts) {
   auto w = Open("r");
   ASSERT_TRUE(w->Write("garbage").ok());

@@ -108,6 +108,25 @@ TEST(HostileApply, EscapingNamesLandInsideTheRoot) {
   EXPECT_EQ(ReadFile(target / "y"), "3");
 }
 
+// containerd decompresses a layer once; libarchive would undo gzip(gzip(...)) 25 deep, each
+// level multiplying what a small blob expands to. Found by fuzz/layer_apply.
+TEST(HostileApply, ALayerCompressedTwiceIsRefused) {
+  TempTree tmp;
+  fs::create_directories(tmp / "target");
+  fs::path tar = tmp / "layer.tar";
+  ASSERT_TRUE(MakeTar(tar, "add('a', data=b'1')\n"));
+  fs::path once = Compress(tar, "gzip");
+  fs::path twice = tmp / "layer.tar.gz.gz";
+  ASSERT_EQ(Shell("gzip -c '" + once.string() + "' > '" + twice.string() + "'"), 0);
+  auto applied = ApplyFile(twice, tmp / "target");
+  ASSERT_FALSE(applied.ok());
+  EXPECT_TRUE(applied.status().Is(Errc::kInvalidArgument)) << applied.status().ToString();
+  EXPECT_NE(applied.status().message().find("compressed more than once"), std::string::npos)
+      << applied.status().ToString();
+  EXPECT_FALSE(fs::exists(tmp / "target" / "a"));
+  EXPECT_TRUE(ApplyFile(once, tmp / "target").ok()) << "compressed once is a layer";
+}
+
 TEST(HostileApply, BadWhiteoutNamesAreInvalidArchives) {
   TempTree tmp;
   fs::create_directories(tmp / "target");

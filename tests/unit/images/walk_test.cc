@@ -121,6 +121,9 @@ TEST(WalkTest, ChildrenOfManifestAndIndex) {
   EXPECT_TRUE(bad.status().Is(Errc::kInvalidArgument));
   bad = Children(img.manifest, R"({"config": {"mediaType": "x"}})");
   EXPECT_TRUE(bad.status().Is(Errc::kInvalidArgument)) << "a descriptor without a digest";
+  // Sizes come from the registry (found by fuzz/image_manifest: a sum overflowed).
+  bad = Children(img.manifest, R"({"config": {"digest": "sha256:1", "size": -1}})");
+  EXPECT_TRUE(bad.status().Is(Errc::kInvalidArgument)) << "a negative size";
 }
 
 TEST(WalkTest, CheckCompleteThenIncompleteThenUnavailable) {

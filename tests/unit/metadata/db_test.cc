@@ -83,6 +83,24 @@ TEST_F(DbTest, FailedUpdateRollsBack) {
   EXPECT_EQ(n, 0);
 }
 
+TEST_F(DbTest, UpdateThenRunsAfterTheCommitAndOnlyWhenItCommitted) {
+  auto db = Db::Open(dir_ / "a.db", kTwo);
+  ASSERT_TRUE(db.ok());
+  int ran = 0;
+  Status st = (*db)->UpdateThen([](Tx& tx) { return tx.Exec("INSERT INTO t(a) VALUES(1)"); },
+                                [&] { ++ran; });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(ran, 1);
+  st = (*db)->UpdateThen(
+      [](Tx& tx) -> Status {
+        BERTH_RETURN_IF_ERROR(tx.Exec("INSERT INTO t(a) VALUES(2)"));
+        return NotFound("something");
+      },
+      [&] { ++ran; });
+  EXPECT_TRUE(st.Is(Errc::kNotFound));
+  EXPECT_EQ(ran, 1) << "after_commit ran for a transaction that rolled back";
+}
+
 TEST_F(DbTest, UsesWalMode) {
   auto db = Db::Open(dir_ / "w.db", Migrations());
   ASSERT_TRUE(db.ok());

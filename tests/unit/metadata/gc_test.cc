@@ -4,6 +4,9 @@
 
 #include <filesystem>
 #include <set>
+#include <vector>
+
+#include <sqlite3.h>
 
 #include "metadata/schema.h"
 
@@ -12,9 +15,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Blob files as a set: what the collector sees on "disk".
+// Blob files as a set: what the collector sees on "disk". `on_remove` runs before each removal.
 struct FakeFiles {
   std::set<std::string> files;
+  std::function<void(const std::string&)> on_remove;
   BlobFiles Bind() {
     return BlobFiles{
         [this](const std::function<void(const std::string&)>& fn) {
@@ -22,11 +26,27 @@ struct FakeFiles {
           return Status::Ok();
         },
         [this](const std::string& d) {
+          if (on_remove) on_remove(d);
           files.erase(d);
           return Status::Ok();
         }};
   }
 };
+
+// Rows of `sql` (a COUNT) as another connection sees them: what is committed.
+int64_t CommittedCount(const fs::path& db, const std::string& sql) {
+  sqlite3* conn = nullptr;
+  int64_t n = -1;
+  if (sqlite3_open_v2(db.c_str(), &conn, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(conn, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
+      n = sqlite3_column_int64(stmt, 0);
+    }
+    sqlite3_finalize(stmt);
+  }
+  sqlite3_close(conn);
+  return n;
+}
 
 class GcTest : public ::testing::Test {
  protected:
@@ -150,6 +170,23 @@ TEST_F(GcTest, UnownedFilesGoOwnedStay) {
   EXPECT_EQ(files_.files, std::set<std::string>{"sha256:rooted"});
 }
 
+// Crash safety: a blob file goes only once the rows naming it are committed, so a crash in
+// between leaves an orphan file (swept next time), never a listed blob without its file.
+TEST_F(GcTest, FilesGoOnlyAfterTheirRowsAreCommitted) {
+  Blob("a", "sha256:dead");
+  Blob("a", "sha256:rooted");
+  BlobLabel("a", "sha256:rooted", "containerd.io/gc.root", "x");
+  std::vector<int64_t> rows_at_removal;
+  files_.on_remove = [&](const std::string& d) {
+    rows_at_removal.push_back(CommittedCount(path_, "SELECT COUNT(*) FROM blobs WHERE digest='" + d + "'"));
+  };
+  auto stats = Collect();
+  EXPECT_EQ(stats.blob_rows_removed, 1u);
+  EXPECT_EQ(stats.blob_files_removed, 1u);
+  EXPECT_EQ(rows_at_removal, std::vector<int64_t>{0});
+  EXPECT_EQ(files_.files, std::set<std::string>{"sha256:rooted"});
+}
+
 // A snapshotter as a map key -> parent, labels.
 class FakeSnapshots : public SnapshotGc {
  public:
@@ -157,22 +194,30 @@ class FakeSnapshots : public SnapshotGc {
     std::string parent;
     std::map<std::string, std::string> labels;
   };
-  std::map<SnapshotRef, Snap> snaps;
+  std::map<SnapshotRef, Snap> snaps;  // the records
+  std::set<SnapshotRef> dirs;         // their directories ("on disk")
+  bool fail_sweep = false;           // fails the sweep once its removals are queued
+  void Add(const SnapshotRef& ref, Snap s) {
+    snaps[ref] = std::move(s);
+    dirs.insert(ref);
+  }
   Status ForEach(Tx&, const std::function<void(const SnapshotRef&, const std::map<std::string, std::string>&,
                                                const std::string&)>& fn) override {
     for (const auto& [ref, s] : snaps) fn(ref, s.labels, s.parent);
     return Status::Ok();
   }
-  Result<size_t> Sweep(Tx&, const std::set<SnapshotRef>& live) override {
+  Result<size_t> Sweep(Tx&, const std::set<SnapshotRef>& live, AfterCommit& after_commit) override {
     size_t n = 0;
     for (auto it = snaps.begin(); it != snaps.end();) {
       if (live.contains(it->first)) {
         ++it;
       } else {
+        after_commit.push_back([this, ref = it->first] { dirs.erase(ref); });
         it = snaps.erase(it);
         ++n;
       }
     }
+    if (fail_sweep) return Status(Errc::kInternal, "sweep failed");  // after queueing removals
     return n;
   }
 };
@@ -180,11 +225,11 @@ class FakeSnapshots : public SnapshotGc {
 TEST_F(GcTest, ContainersKeepTheirSnapshotChainAndContentLabelsKeepLayers) {
   FakeSnapshots snaps;
   gc_->AddSnapshotter("overlayfs", &snaps);
-  snaps.snaps[{"a", "layer1"}] = {};
-  snaps.snaps[{"a", "layer2"}] = {"layer1", {}};
-  snaps.snaps[{"a", "ctr-rw"}] = {"layer2", {}};
-  snaps.snaps[{"a", "unused"}] = {"layer1", {}};
-  snaps.snaps[{"a", "unpacked"}] = {};
+  snaps.Add({"a", "layer1"}, {});
+  snaps.Add({"a", "layer2"}, {"layer1", {}});
+  snaps.Add({"a", "ctr-rw"}, {"layer2", {}});
+  snaps.Add({"a", "unused"}, {"layer1", {}});
+  snaps.Add({"a", "unpacked"}, {});
   Exec("INSERT INTO containers(namespace, id, runtime_name, snapshotter, snapshot_key, created_at, updated_at) "
        "VALUES('a', 'c1', 'io.containerd.runc.v2', 'overlayfs', 'ctr-rw', 0, 0)");
   // An image's config keeps its unpacked snapshot (containerd's unpacker label).
@@ -201,6 +246,23 @@ TEST_F(GcTest, ContainersKeepTheirSnapshotChainAndContentLabelsKeepLayers) {
   Collect();
   EXPECT_EQ(snaps.snaps.size(), 1u);
   EXPECT_TRUE(snaps.snaps.contains({"a", "unpacked"}));
+  EXPECT_EQ(snaps.dirs, (std::set<SnapshotRef>{{"a", "unpacked"}}));  // directories followed the records
+}
+
+// A collection that fails is rolled back and removes nothing from disk: no directory or file
+// loses its record's data.
+TEST_F(GcTest, AFailedCollectionRemovesNoFileOrDirectory) {
+  FakeSnapshots snaps;
+  gc_->AddSnapshotter("overlayfs", &snaps);
+  snaps.Add({"a", "unused"}, {});
+  snaps.fail_sweep = true;
+  Blob("a", "sha256:dead");
+  files_.files.insert("sha256:orphan");
+  auto r = gc_->Collect(Clock::now());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(files_.files, (std::set<std::string>{"sha256:dead", "sha256:orphan"}));
+  EXPECT_EQ(snaps.dirs, (std::set<SnapshotRef>{{"a", "unused"}}));
+  EXPECT_EQ(Owned("a"), std::set<std::string>{"sha256:dead"});
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Users and groups resolved from a root filesystem's /etc/passwd and /etc/group.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -85,6 +86,17 @@ TEST_F(UserRootfsTest, SymlinkedPasswdStaysInsideTheRoot) {
   auto u = ResolveUser("carol", root_);
   ASSERT_TRUE(u.ok()) << u.status().ToString();
   EXPECT_EQ(u->uid, 7u);
+}
+
+// An image's /etc/passwd that is a fifo (or a device) is refused, never read: a fifo would block
+// the create, /dev/zero would be read until memory runs out. Found by fuzz/oci_spec.
+TEST_F(UserRootfsTest, APasswdThatIsNotARegularFileIsRefused) {
+  fs::remove(root_ / "etc/passwd");
+  ASSERT_EQ(::mkfifo((root_ / "etc/passwd").c_str(), 0644), 0);
+  auto u = ResolveUser("alice", root_);
+  ASSERT_FALSE(u.ok());
+  EXPECT_TRUE(u.status().Is(Errc::kInvalidArgument)) << u.status().ToString();
+  EXPECT_TRUE(ResolveUser("0:0", root_).ok()) << "numeric ids need no /etc/passwd";
 }
 
 TEST(UserEnv, ReplaceOrAppend) {

@@ -84,6 +84,7 @@ TEST(ReferenceTest, RejectsMalformed) {
       "a..b",
       "a___b",
       "example.com:/app",           // empty port
+      "[::1]:/app",                 // empty port after an IPv6 address (found by fuzz/reference)
       "example.com:50a0/app",
       "-bad.com/app",
       long_name,

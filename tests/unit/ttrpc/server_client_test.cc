@@ -193,6 +193,12 @@ TEST_F(ServerClientTest, UnknownServiceOrMethodIsNotImplemented) {
   st = c->Call("berth.test.Missing", "Echo", Str("x"), nullptr);
   EXPECT_EQ(st.code(), Errc::kNotImplemented) << st.ToString();
   EXPECT_EQ(st.message(), "service berth.test.Missing");
+  // A name that is not printable ASCII is escaped (and cut), so the answer stays decodable:
+  // found by fuzz/ttrpc_server (raw bytes in the status made it malformed UTF-8).
+  st = c->Call(kSvc, std::string("N\xff\xfe") + std::string(1000, 'x'), Str("x"), nullptr);
+  EXPECT_EQ(st.code(), Errc::kNotImplemented) << st.ToString();
+  EXPECT_TRUE(st.message().starts_with("method \"N\\xff\\xfe")) << st.message();
+  EXPECT_LT(st.message().size(), 300u);
 }
 
 TEST_F(ServerClientTest, HandlerErrorsKeepTheirKindAndMessage) {
