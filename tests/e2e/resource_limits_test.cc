@@ -230,6 +230,17 @@ class ResourceLimitsTest : public ::testing::Test {
 
   void SetUp() override { dir_ = std::make_unique<TempDir>(); }
 
+  // After the load: a container runs, berthd is alive and its log has no sanitizer report.
+  void RunsAContainerAndIsClean(const std::string& image) {
+    const std::string ok_id = Id("fd-after");
+    ids_.push_back(ok_id);
+    auto run = daemon_->Ctr({"run", "--rm", image, ok_id, "echo", "still-serving"}, 60s);
+    EXPECT_EQ(run.exit_code, 0) << Describe(run) << Tail(daemon_->Log());
+    EXPECT_EQ(run.out, "still-serving\n");
+    EXPECT_TRUE(Alive(daemon_->pid()));
+    EXPECT_EQ(SanitizerReport(daemon_->Log()), "");
+  }
+
   void TearDown() override {
     std::string socket;
     fs::path state;
@@ -443,13 +454,7 @@ TEST_F(ResourceLimitsTest, FdExhaustionAtAcceptGivesErrorsNotHangsAndBerthdRecov
   EXPECT_TRUE(WaitUntil([&] { return OpenFds(pid) <= open_before + 8; }, 15s))
       << "berthd holds " << OpenFds(pid) << " fds, " << open_before << " before the load: a leak";
   ASSERT_EQ(::prlimit(pid, RLIMIT_NOFILE, &old_limit, nullptr), 0) << std::strerror(errno);
-  const std::string ok_id = Id("fd-after");
-  ids_.push_back(ok_id);
-  auto run = daemon_->Ctr({"run", "--rm", image, ok_id, "echo", "still-serving"}, 60s);
-  EXPECT_EQ(run.exit_code, 0) << Describe(run) << Tail(daemon_->Log());
-  EXPECT_EQ(run.out, "still-serving\n");
-  EXPECT_TRUE(Alive(pid));
-  EXPECT_EQ(SanitizerReport(daemon_->Log()), "");
+  RunsAContainerAndIsClean(image);
 }
 
 // The same with 16 concurrent `ctr run -d` while the descriptors run out: every call must end
@@ -516,13 +521,7 @@ TEST_F(ResourceLimitsTest, DISABLED_ConcurrentCreatesUnderFdExhaustionLeaveNothi
               fs::is_empty(daemon_->state() / "io.containerd.runtime.v2.task" / "default", ec))
       << "task bundles left behind by failed creates:\n" << Describe(e2e::Run({"ls", "-laR", (daemon_->state() / "io.containerd.runtime.v2.task").string()}))
       << Tail(daemon_->Log());
-  const std::string ok_id = Id("fd-after");
-  ids_.push_back(ok_id);
-  auto run = daemon_->Ctr({"run", "--rm", image, ok_id, "echo", "still-serving"}, 60s);
-  EXPECT_EQ(run.exit_code, 0) << Describe(run) << Tail(daemon_->Log());
-  EXPECT_EQ(run.out, "still-serving\n");
-  EXPECT_TRUE(Alive(pid));
-  EXPECT_EQ(SanitizerReport(daemon_->Log()), "");
+  RunsAContainerAndIsClean(image);
 }
 
 // ---- 3. A pids limit in the container ----
