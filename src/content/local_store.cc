@@ -251,7 +251,10 @@ Result<std::unique_ptr<Writer>> LocalStore::OpenWriter(const WriterOptions& opti
     // The data may be gone while the rest is there: a crash after the commit renamed it into
     // blobs/ and before the ingest directory was removed.
     auto fd = why.ok() ? files::Open(data, O_RDONLY) : Result<UniqueFd>(why);
-    if (why.ok() && !fd.ok()) why = fd.status();
+    if (why.ok() && !fd.ok()) {
+      if (!fd.status().Is(Errc::kNotFound)) return fd.status();  // EIO, EMFILE...: keep the data
+      why = fd.status();
+    }
     if (why.ok()) {
       BERTH_ASSIGN_OR_RETURN(offset, HashFd(fd->get(), hasher, data));
       started_at = status->started_at;

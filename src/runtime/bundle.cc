@@ -127,9 +127,14 @@ Status Bundle::WriteShimBinary(const std::string& binary) const {
 
 Status Bundle::Delete() const {
   std::error_code ec;
-  if (!fs::exists(path, ec)) return Status::Ok();
-  BERTH_RETURN_IF_ERROR(mount::UnmountAll(rootfs()));
   fs::path hidden = path.parent_path() / ("." + id);
+  if (!fs::exists(path, ec)) {
+    // Gone already, or renamed by a Delete whose removal failed: finish that one.
+    fs::remove_all(hidden, ec);
+    if (ec) return Unknown("remove bundle {}: {}", hidden.string(), ec.message());
+    return Status::Ok();
+  }
+  BERTH_RETURN_IF_ERROR(mount::UnmountAll(rootfs()));
   fs::remove_all(hidden, ec);
   if (::rename(path.c_str(), hidden.c_str()) != 0) {
     return ErrnoStatus(fmt::format("rename bundle {}", path.string()), errno);

@@ -35,12 +35,17 @@ void TaskManager::RetryBundleDeletes() {
     retry.swap(undeleted_);
   }
   for (const Bundle& b : retry) {
+    const std::string key = Key(b.ns, b.id);
     {
-      // A task of the same id made meanwhile owns the path now.
+      // A task of the same id made meanwhile owns the path now; otherwise the id is reserved
+      // (as a create reserves it) while its old bundle goes, so no create takes it meanwhile.
       std::lock_guard lock(mu_);
-      if (tasks_.count(Key(b.ns, b.id)) != 0 || creating_.count(Key(b.ns, b.id)) != 0) continue;
+      if (tasks_.count(key) != 0 || creating_.count(key) != 0) continue;
+      creating_.insert(key);
     }
     DeleteBundle(b);
+    std::lock_guard lock(mu_);
+    creating_.erase(key);
   }
 }
 
@@ -272,7 +277,9 @@ void TaskManager::Restore(const std::function<bool(const std::string&, const std
       auto task = Attach(b, bin, *address, shim_log.ok() ? *shim_log : nullptr);
       if (task.ok()) {
         auto conn = (*task)->Connect();
-        if (conn.ok() && conn->task_pid() != 0) {
+        // No task pid: confirmed with State, since a shim other than berth's or runc's may
+        // report 0 for a task it has (one not started yet).
+        if (conn.ok() && (conn->task_pid() != 0 || !(*task)->State("").status().Is(Errc::kNotFound))) {
           log::Info("reconnected to shim", {{"namespace", b.ns}, {"id", b.id},
                                             {"shim_pid", conn->shim_pid()}, {"task_pid", conn->task_pid()}});
           continue;

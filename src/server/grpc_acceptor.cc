@@ -45,22 +45,26 @@ Result<std::unique_ptr<GrpcAcceptor>> GrpcAcceptor::Start(UniqueFd listener, grp
 GrpcAcceptor::~GrpcAcceptor() { Stop(); }
 
 void GrpcAcceptor::Stop() {
-  if (!thread_.joinable()) return;
-  uint64_t one = 1;
-  [[maybe_unused]] ssize_t n = ::write(wake_.get(), &one, sizeof one);
-  thread_.join();
+  std::lock_guard lock(stop_mu_);
+  if (thread_.joinable()) {
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(wake_.get(), &one, sizeof one);
+    thread_.join();
+  }
+  listener_.Reset();  // from here a connect is refused, not queued unanswered
 }
 
 void GrpcAcceptor::Run() {
   bool exhausted = false;  // logged once per episode, not once per retry
   for (;;) {
-    pollfd fds[2] = {{listener_.get(), POLLIN, 0}, {wake_.get(), POLLIN, 0}};
-    // While descriptors are short the listener stays readable: retry every 100 ms instead of
-    // spinning.
+    // While descriptors are short the listener stays readable (the connection waits in the
+    // backlog): it is left out of the poll, and accept is tried again every 100 ms.
+    pollfd fds[2] = {{exhausted ? -1 : listener_.get(), POLLIN, 0}, {wake_.get(), POLLIN, 0}};
     int ready = ::poll(fds, 2, exhausted ? 100 : -1);
     if (ready < 0 && errno != EINTR) {
-      log::Error("grpc accept loop: poll failed", {{"errno", errno}});
-      return;
+      log::Error("grpc accept loop: poll failed, retrying", {{"errno", errno}});
+      ::usleep(100 * 1000);
+      continue;
     }
     if ((fds[1].revents & POLLIN) != 0) return;
     for (;;) {

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "common/status.h"
@@ -40,6 +41,7 @@ class GrpcAcceptor {
       : listener_(std::move(listener)), wake_(std::move(wake)), server_(server) {}
   void Run();
 
+  std::mutex stop_mu_;  // Stop from two threads: one joins, both return once it has stopped
   UniqueFd listener_;
   UniqueFd wake_;  // eventfd: Stop's signal to the loop
   grpc::Server* server_;

@@ -94,7 +94,7 @@ Status StagedSocket::Publish(int64_t uid, int64_t gid) {
   if (::chmod(path_.c_str(), 0660) != 0) return ErrnoStatus(fmt::format("chmod {}", path_.string()), errno);
   if ((uid != 0 || gid != 0) &&
       ::chown(path_.c_str(), static_cast<uid_t>(uid), static_cast<gid_t>(gid)) != 0) {
-    return ErrnoStatus(fmt::format("chown {} to {}:{}", final_.string(), uid, gid), errno);
+    return ErrnoStatus(fmt::format("chown {} to {}:{}", path_.string(), uid, gid), errno);
   }
   if (::rename(path_.c_str(), final_.c_str()) != 0) {
     return ErrnoStatus(fmt::format("rename {} to {}", path_.string(), final_.string()), errno);

@@ -28,7 +28,7 @@ Status PrepareSocketPath(const std::filesystem::path& path);
 // private (0700) directory beside that path, unreachable by anyone else until Publish has given
 // it its mode and owner and renamed it into place. So the socket never exists with the
 // process umask's mode, and the umask (process-wide state) is never changed while other
-// threads create files. The directory is removed by Publish or by the destructor.
+// threads create files. The (then empty) directory is removed by the destructor.
 // Not thread-safe: used by the thread starting the server.
 class StagedSocket {
  public:

@@ -352,6 +352,7 @@ Result<std::unique_ptr<Server>> Server::Start(Config config) {
     return Unavailable("cannot serve gRPC on {}", c.address.string());
   }
   BERTH_RETURN_IF_ERROR(socket.Publish(c.grpc_uid, c.grpc_gid));
+  s->published_ = true;
   BERTH_ASSIGN_OR_RETURN(s->acceptor_, GrpcAcceptor::Start(std::move(listener), s->grpc_.get()));
   if (!c.debug_address.empty()) {
     http::Routes routes;
@@ -410,10 +411,12 @@ void Server::Shutdown() {
   if (grpc_) {
     grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
     grpc_->Wait();
-    // Only a daemon that served the socket removes it: one that failed to start must not
+    // Only a daemon that published the socket removes it: one that failed to start must not
     // delete the socket of the daemon it found there.
-    std::error_code ec;
-    std::filesystem::remove(config_.address, ec);
+    if (published_) {
+      std::error_code ec;
+      std::filesystem::remove(config_.address, ec);
+    }
   }
   if (runtime_) runtime_->Shutdown();
 }

@@ -68,6 +68,7 @@ class Server {
   std::unique_ptr<http::Server> rest_;
   std::unique_ptr<grpc::Server> grpc_;
   std::unique_ptr<GrpcAcceptor> acceptor_;  // after grpc_: stops accepting before it goes
+  bool published_ = false;  // the socket is ours at config_.address (Shutdown removes it)
   bool stopped_ = false;
 };
 
