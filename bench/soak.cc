@@ -29,7 +29,6 @@
 // seconds; when no cycle completes for --stall seconds or the daemon (--pid) is gone, the soak
 // stops handing out cycles and cancels the client's waits (a hung daemon fails the soak instead
 // of hanging it).
-#include <openssl/rand.h>
 
 #include <algorithm>
 #include <atomic>
@@ -51,6 +50,7 @@
 #include "client/client.h"
 #include "client/container_new.h"
 #include "client/container_spec.h"
+#include "common/random_hex.h"
 #include "common/status.h"
 #include "footprint.h"
 
@@ -102,14 +102,6 @@ void ReportFailure(const std::string& id, const Status& st) {
   } else if (n == kMaxPrintedErrors + 1) {
     Report("(further failures are counted, not printed)");
   }
-}
-
-std::string RandomHex(size_t bytes) {
-  std::vector<unsigned char> buf(bytes);
-  RAND_bytes(buf.data(), static_cast<int>(buf.size()));
-  std::string out;
-  for (unsigned char c : buf) out += fmt::format("{:02x}", c);
-  return out;
 }
 
 // Running, not a zombie (berthd is the calling script's child; its zombie keeps /proc/PID).

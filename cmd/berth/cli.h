@@ -52,6 +52,8 @@ void AddRunCommand(CLI::App& app, Cli& cli);
 void AddTasksCommand(CLI::App& app, Cli& cli);
 void AddBundleCommand(CLI::App& app, Cli& cli);
 void AddMetricsCommand(CLI::App& app, Cli& cli);
+// `bench`: N concurrent starts and teardowns of an image, timed (the seed's benchmark).
+void AddBenchCommand(CLI::App& app, Cli& cli);
 // `checkpoint`, `restore` and the seed's `checkpoints ls/create/rm`.
 void AddCheckpointCommands(CLI::App& app, Cli& cli);
 // `pull` and `push`, added at the top and to the `images` group (`images`).

@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   berth::cli::AddTasksCommand(app, cli);
   berth::cli::AddBundleCommand(app, cli);
   berth::cli::AddMetricsCommand(app, cli);
+  berth::cli::AddBenchCommand(app, cli);
   berth::cli::AddCheckpointCommands(app, cli);
 
   try {

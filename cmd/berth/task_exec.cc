@@ -1,6 +1,5 @@
 #include "berth/task_exec.h"
 
-#include <openssl/rand.h>
 #include <unistd.h>
 
 #include <memory>
@@ -8,17 +7,12 @@
 #include "berth/process_session.h"
 #include "client/cio.h"
 #include "client/container_spec.h"
+#include "common/random_hex.h"
 
 namespace berth::cli {
 namespace {
 
-std::string RandomExecId() {
-  unsigned char buf[6];
-  RAND_bytes(buf, sizeof buf);
-  std::string out = "exec-";
-  for (unsigned char c : buf) out += fmt::format("{:02x}", c);
-  return out;
-}
+std::string RandomExecId() { return "exec-" + RandomHex(6); }
 
 // The container's spec JSON (an object; empty when it has none).
 Result<nlohmann::json> ContainerSpec(const client::Container& c) {

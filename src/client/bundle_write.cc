@@ -1,6 +1,5 @@
 #include "client/bundle_write.h"
 
-#include <openssl/rand.h>
 
 #include <fstream>
 #include <memory>
@@ -8,6 +7,7 @@
 #include "client/temp_lease.h"
 #include "common/archive_handle.h"
 #include "common/logging.h"
+#include "common/random_hex.h"
 #include "images/rootfs.h"
 #include "images/walk.h"
 #include "mount/scoped_mount.h"
@@ -69,13 +69,7 @@ Status CopyTree(const fs::path& from, const fs::path& to) {
   return Status::Ok();
 }
 
-std::string RandomKey() {
-  unsigned char b[8];
-  RAND_bytes(b, sizeof b);
-  std::string out = "berth-bundle-";
-  for (unsigned char c : b) out += fmt::format("{:02x}", c);
-  return out;
-}
+std::string RandomKey() { return "berth-bundle-" + RandomHex(8); }
 
 }  // namespace
 

@@ -1,6 +1,5 @@
 #include "client/checkpoint.h"
 
-#include <openssl/rand.h>
 
 #include <sstream>
 
@@ -9,6 +8,7 @@
 #include "client/temp_lease.h"
 #include "client/typeurl.h"
 #include "common/logging.h"
+#include "common/random_hex.h"
 #include "github.com/containerd/containerd/runtime/v2/runc/options/oci.pb.h"
 #include "images/checkpoint_index.h"
 #include "images/rootfs.h"
@@ -35,11 +35,7 @@ Result<Descriptor> WriteBlob(Client& client, const std::string& media_type, cons
   return Descriptor{media_type, req.expected, req.size, {}};
 }
 
-std::string RandomSuffix() {
-  unsigned char b[4];
-  RAND_bytes(b, sizeof(b));
-  return fmt::format("{:02x}{:02x}{:02x}{:02x}", b[0], b[1], b[2], b[3]);
-}
+std::string RandomSuffix() { return RandomHex(4); }
 
 // containerd's rootfs.CreateDiff: the snapshot against a view of its parent.
 Result<Descriptor> RwLayer(Client& client, const Container& c) {

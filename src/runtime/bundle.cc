@@ -1,5 +1,6 @@
 #include "runtime/bundle.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -70,8 +71,12 @@ Result<Bundle> Bundle::Create(const fs::path& tasks_root, std::string_view ns, s
     if (errno == EEXIST) return AlreadyExists("bundle for task {} in namespace {}", id, ns);
     return ErrnoStatus(fmt::format("create bundle {}", b.path.string()), errno);
   }
+  // Undone by name, without opening anything: the create may have failed for want of file
+  // descriptors, and then so would a directory walk (remove_all), leaving the bundle behind.
   auto fail = [&](Status s) -> Status {
-    fs::remove_all(b.path, ec);
+    for (const char* file : {"config.json", "config.json.tmp", "log", kMarker}) ::unlink((b.path / file).c_str());
+    ::rmdir(b.rootfs().c_str());
+    if (::rmdir(b.path.c_str()) != 0 && errno != ENOENT) fs::remove_all(b.path, ec);
     return s;
   };
   // An empty file whose existence is all it says: no data to sync (this is the start path).

@@ -8,13 +8,12 @@
 namespace berth::runtime {
 
 namespace {
-constexpr const char* kService = "containerd.task.v2.Task";
 constexpr std::chrono::milliseconds kShortCall{std::chrono::seconds(30)};
 // State answers from the shim's memory: what `ctr task ls` and every task lookup (Tasks.Get,
 // which ctr's kill/ps/exec/rm make first) wait for. A hung shim (stopped, or stuck in a
 // runtime command) must cost seconds, not the short-call bound, per task listed; containerd
 // bounds the same call at 2 s (its io.containerd.timeout.task.state).
-constexpr std::chrono::milliseconds kStateCall{std::chrono::seconds(5)};
+constexpr std::chrono::milliseconds kStateCall = ShimTask::kQuickCall;
 // runc create/delete can take long on a loaded machine (and mount, cgroups...).
 constexpr std::chrono::milliseconds kLongCall{std::chrono::minutes(2)};
 // criu writes every page of the container's memory: bounded only to catch a hung shim.
@@ -116,25 +115,38 @@ Status ShimTask::Checkpoint(const std::string& path, const google::protobuf::Any
 }
 
 Result<shimapi::WaitResponse> ShimTask::Wait(const std::string& exec_id, const std::function<bool()>& cancelled) {
-  shimapi::WaitRequest req;
-  req.set_id(id());
-  req.set_exec_id(exec_id);
-  struct Outcome {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;
-    Status status;
-    std::string payload;
-  };
-  auto outcome = std::make_shared<Outcome>();
-  client_->CallAsync(kService, "Wait", req.SerializeAsString(), ttrpc::WithNamespace(bundle_.ns),
-                     [outcome](Status status, std::string payload) {
-                       std::lock_guard lock(outcome->mu);
-                       outcome->done = true;
-                       outcome->status = std::move(status);
-                       outcome->payload = std::move(payload);
-                       outcome->cv.notify_all();
-                     });
+  // One Wait call per process in flight, shared by every waiter: ttrpc cannot cancel a call,
+  // so a waiter that gives up (a client that hangs up, again and again) must not leave one
+  // more call pending in the shim each time.
+  std::shared_ptr<WaitTable::Outcome> outcome;
+  bool first = false;
+  {
+    std::lock_guard lock(waits_->mu);
+    auto& slot = waits_->in_flight[exec_id];
+    if (!slot) {
+      slot = std::make_shared<WaitTable::Outcome>();
+      first = true;
+    }
+    outcome = slot;
+  }
+  if (first) {
+    shimapi::WaitRequest req;
+    req.set_id(id());
+    req.set_exec_id(exec_id);
+    client_->CallAsync(kService, "Wait", req.SerializeAsString(), ttrpc::WithNamespace(bundle_.ns),
+                       [table = waits_, exec_id, outcome](Status status, std::string payload) {
+                         {
+                           std::lock_guard lock(table->mu);
+                           auto it = table->in_flight.find(exec_id);
+                           if (it != table->in_flight.end() && it->second == outcome) table->in_flight.erase(it);
+                         }
+                         std::lock_guard lock(outcome->mu);
+                         outcome->done = true;
+                         outcome->status = std::move(status);
+                         outcome->payload = std::move(payload);
+                         outcome->cv.notify_all();
+                       });
+  }
   std::unique_lock lock(outcome->mu);
   while (!outcome->cv.wait_for(lock, std::chrono::milliseconds(250), [&] { return outcome->done; })) {
     if (cancelled && cancelled()) return Status(Errc::kCanceled, "wait canceled");

@@ -4,8 +4,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "github.com/containerd/containerd/runtime/v2/task/shim.pb.h"
@@ -18,9 +21,14 @@ namespace shimapi = containerd::task::v2;
 
 // Thread-safe: calls may be made concurrently from any thread but the event loop's (they block
 // on the ttrpc client, which multiplexes them); its fields are fixed at construction, except
-// the atomic deleted mark.
+// the atomic deleted mark and the table of Waits in flight (behind its mutex).
 class ShimTask {
  public:
+  static constexpr const char* kService = "containerd.task.v2.Task";
+  // The bound of calls answered from the shim's memory (State; Stats fanned out by
+  // StatsOfAll): a hung shim costs seconds, not the short-call bound, per listing.
+  static constexpr std::chrono::milliseconds kQuickCall{std::chrono::seconds(5)};
+
   ShimTask(Bundle bundle, std::string shim_binary, std::shared_ptr<ttrpc::Client> client)
       : bundle_(std::move(bundle)), shim_binary_(std::move(shim_binary)), client_(std::move(client)) {}
 
@@ -49,6 +57,8 @@ class ShimTask {
   Status Checkpoint(const std::string& path, const google::protobuf::Any* options);
   // Blocks until the process exits; `cancelled` is polled so that a caller that went away
   // (a gRPC client hanging up, the daemon stopping) does not hold a thread forever: Canceled.
+  // Concurrent waiters of one process share one call to the shim, which stays in flight (and
+  // is joined by the next waiter) when they all give up.
   Result<shimapi::WaitResponse> Wait(const std::string& exec_id, const std::function<bool()>& cancelled);
   Result<shimapi::StatsResponse> Stats();
   Result<shimapi::ConnectResponse> Connect();
@@ -64,10 +74,24 @@ class ShimTask {
   Result<Resp> Invoke(const char* method, const google::protobuf::Message& req,
                       std::chrono::milliseconds timeout);
 
+  // The Wait calls in flight, by exec id; shared with their callbacks, which may outlive this.
+  struct WaitTable {
+    struct Outcome {
+      std::mutex mu;
+      std::condition_variable cv;
+      bool done = false;  // guarded by mu, as status and payload
+      Status status;
+      std::string payload;
+    };
+    std::mutex mu;
+    std::map<std::string, std::shared_ptr<Outcome>> in_flight;  // guarded by mu
+  };
+
   Bundle bundle_;
   std::string shim_binary_;
   std::shared_ptr<ttrpc::Client> client_;
   std::atomic<bool> deleted_{false};
+  std::shared_ptr<WaitTable> waits_ = std::make_shared<WaitTable>();
 };
 
 }  // namespace berth::runtime

@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "common/crash_point.h"
@@ -25,6 +26,31 @@ void TaskManager::DeleteBundle(const Bundle& bundle) {
             {{"namespace", bundle.ns}, {"id", bundle.id}, {"error", deleted.ToString()}});
   std::lock_guard lock(mu_);
   undeleted_.push_back(bundle);
+  ScheduleBundleRetryLocked();
+}
+
+void TaskManager::ScheduleBundleRetryLocked() {
+  if (retry_scheduled_ || closing_) return;
+  retry_scheduled_ = true;
+  const std::chrono::milliseconds delay = retry_delay_;
+  retry_delay_ = std::min(retry_delay_ * 2, kMaxBundleRetryDelay);
+  loop_.Post([this, delay] {
+    loop_.AddTimer(delay, [this] {
+      {
+        std::lock_guard lock(mu_);
+        retry_scheduled_ = false;
+        if (closing_ || undeleted_.empty()) return;
+        ++cleanups_running_;
+      }
+      // Removing files blocks: not on the loop thread. A failure re-queues and re-schedules.
+      std::thread([this] {
+        RetryBundleDeletes();
+        std::lock_guard lock(mu_);
+        if (undeleted_.empty()) retry_delay_ = kFirstBundleRetryDelay;
+        if (--cleanups_running_ == 0) cleanups_done_.notify_all();
+      }).detach();
+    });
+  });
 }
 
 void TaskManager::RetryBundleDeletes() {

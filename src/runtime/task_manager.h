@@ -7,6 +7,7 @@
 #pragma once
 
 #include <filesystem>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -100,9 +101,15 @@ class TaskManager {
   void OnShimClosed(const std::weak_ptr<ShimTask>& weak);
   void CleanupDeadShim(const Bundle& bundle, const std::string& binary, bool publish);
   // Bundle::Delete, and when it fails (e.g. out of fds) the bundle is kept on a list and tried
-  // again by the next create or delete (RetryBundleDeletes), not left until a restart.
+  // again (RetryBundleDeletes) by the next create or delete, and on a timer (1 s, doubling up
+  // to a minute while it keeps failing), so it is not left until a restart.
   void DeleteBundle(const Bundle& bundle);
   void RetryBundleDeletes();
+  // mu_ held: arms the retry timer unless armed (or closing); the retry runs on a thread of its
+  // own, counted in cleanups_running_.
+  void ScheduleBundleRetryLocked();
+  static constexpr std::chrono::milliseconds kFirstBundleRetryDelay{1000};
+  static constexpr std::chrono::milliseconds kMaxBundleRetryDelay{60000};
 
   TaskManagerConfig config_;
   ShimLauncher launcher_;
@@ -112,6 +119,8 @@ class TaskManager {
   std::map<std::string, Entry> tasks_;
   std::set<std::string> creating_;
   std::vector<Bundle> undeleted_;  // bundles whose Delete failed (DeleteBundle)
+  bool retry_scheduled_ = false;   // a RetryBundleDeletes timer is armed
+  std::chrono::milliseconds retry_delay_ = kFirstBundleRetryDelay;  // the next timer's delay
   bool closing_ = false;
   int cleanups_running_ = 0;  // dead-shim cleanups on their own threads
   std::condition_variable cleanups_done_;

@@ -5,6 +5,7 @@
 #include "common/filters.h"
 #include "common/logging.h"
 #include "mount/mount_proto.h"
+#include "runtime/shim_stats.h"
 #include "services/grpc_status.h"
 #include "services/request_context.h"
 
@@ -228,6 +229,7 @@ grpc::Status TasksService::Metrics(grpc::ServerContext* ctx, const tasksapi::Met
   return Serve([&]() -> Reply {
     BERTH_ASSIGN_OR_RETURN(std::string ns, RequireNamespace(*ctx));
     BERTH_ASSIGN_OR_RETURN(auto filter, filters::ParseAll(req->filters()));
+    std::vector<std::shared_ptr<runtime::ShimTask>> matched;
     for (const auto& task : tasks_.List(ns)) {
       filters::FuncAdaptor adaptor([&](const std::vector<std::string>& path) -> std::optional<std::string> {
         if (path.empty()) return std::nullopt;
@@ -235,19 +237,23 @@ grpc::Status TasksService::Metrics(grpc::ServerContext* ctx, const tasksapi::Met
         if (path[0] == "namespace") return task->ns();
         return std::nullopt;
       });
-      if (!filter->Match(adaptor)) continue;
-      auto collected = google::protobuf::util::TimeUtil::GetCurrentTime();
-      auto stats = task->Stats();
-      if (!stats.ok()) {
-        if (!stats.status().Is(Errc::kNotFound)) {
-          log::Warn("collecting metrics", {{"namespace", ns}, {"id", task->id()}, {"error", stats.status().ToString()}});
+      if (filter->Match(adaptor)) matched.push_back(task);
+    }
+    // All shims asked at once: a hung one costs one bound, not one per task after it.
+    auto collected = google::protobuf::util::TimeUtil::GetCurrentTime();
+    auto stats = runtime::StatsOfAll(matched, runtime::ShimTask::kQuickCall);
+    for (size_t i = 0; i < matched.size(); ++i) {
+      if (!stats[i].ok()) {
+        if (!stats[i].status().Is(Errc::kNotFound)) {
+          log::Warn("collecting metrics",
+                    {{"namespace", ns}, {"id", matched[i]->id()}, {"error", stats[i].status().ToString()}});
         }
         continue;
       }
       auto* m = resp->add_metrics();
       *m->mutable_timestamp() = collected;
-      m->set_id(task->id());
-      if (stats->has_stats()) *m->mutable_data() = stats->stats();
+      m->set_id(matched[i]->id());
+      if (stats[i]->has_stats()) *m->mutable_data() = stats[i]->stats();
     }
     return {};
   });

@@ -79,15 +79,15 @@ std::vector<std::string> Telemetry::SeedDump() {
   // go-metrics' Log layout: labels padded to column 15, integers %9d, floats %12.2f.
   out.push_back("timer container-start-time");
   out.push_back(fmt::format("  count:       {:9d}", t.count));
-  out.push_back(fmt::format("  min:         {:9d}", t.min));
-  out.push_back(fmt::format("  max:         {:9d}", t.max));
-  out.push_back(fmt::format("  mean:        {:12.2f}", t.mean));
-  out.push_back(fmt::format("  stddev:      {:12.2f}", t.stddev));
-  out.push_back(fmt::format("  median:      {:12.2f}", t.p50));
-  out.push_back(fmt::format("  75%:         {:12.2f}", t.p75));
-  out.push_back(fmt::format("  95%:         {:12.2f}", t.p95));
-  out.push_back(fmt::format("  99%:         {:12.2f}", t.p99));
-  out.push_back(fmt::format("  99.9%:       {:12.2f}", t.p999));
+  out.push_back(fmt::format("  min:         {:9d}", t.sample.min));
+  out.push_back(fmt::format("  max:         {:9d}", t.sample.max));
+  out.push_back(fmt::format("  mean:        {:12.2f}", t.sample.mean));
+  out.push_back(fmt::format("  stddev:      {:12.2f}", t.sample.stddev));
+  out.push_back(fmt::format("  median:      {:12.2f}", t.sample.p50));
+  out.push_back(fmt::format("  75%:         {:12.2f}", t.sample.p75));
+  out.push_back(fmt::format("  95%:         {:12.2f}", t.sample.p95));
+  out.push_back(fmt::format("  99%:         {:12.2f}", t.sample.p99));
+  out.push_back(fmt::format("  99.9%:       {:12.2f}", t.sample.p999));
   out.push_back(fmt::format("  1-min rate:  {:12.2f}", t.rate1));
   out.push_back(fmt::format("  5-min rate:  {:12.2f}", t.rate5));
   out.push_back(fmt::format("  15-min rate: {:12.2f}", t.rate15));

@@ -1,6 +1,5 @@
 #include "telemetry/timer.h"
 
-#include <algorithm>
 #include <cmath>
 
 namespace berth::telemetry {
@@ -10,17 +9,6 @@ namespace {
 constexpr auto kTick = std::chrono::seconds(5);
 
 double Alpha(double minutes) { return 1 - std::exp(-5.0 / 60.0 / minutes); }
-
-// go-metrics' percentile: linear interpolation between the closest ranks of the sorted sample.
-double Percentile(const std::vector<int64_t>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  double pos = p * static_cast<double>(sorted.size() + 1);
-  if (pos < 1) return static_cast<double>(sorted.front());
-  if (pos >= static_cast<double>(sorted.size())) return static_cast<double>(sorted.back());
-  double lower = static_cast<double>(sorted[static_cast<size_t>(pos) - 1]);
-  double upper = static_cast<double>(sorted[static_cast<size_t>(pos)]);
-  return lower + (pos - std::floor(pos)) * (upper - lower);
-}
 
 }  // namespace
 
@@ -77,22 +65,7 @@ TimerSnapshot Timer::Snapshot(Clock::time_point now) {
   s.rate15 = m15_.rate;
   double elapsed = std::chrono::duration<double>(now - started_).count();
   s.rate_mean = elapsed > 0 ? static_cast<double>(count_) / elapsed : 0;
-  if (samples_.empty()) return s;
-  std::vector<int64_t> sorted = samples_;
-  std::sort(sorted.begin(), sorted.end());
-  s.min = sorted.front();
-  s.max = sorted.back();
-  double sum = 0;
-  for (int64_t v : sorted) sum += static_cast<double>(v);
-  s.mean = sum / static_cast<double>(sorted.size());
-  double var = 0;
-  for (int64_t v : sorted) var += (static_cast<double>(v) - s.mean) * (static_cast<double>(v) - s.mean);
-  s.stddev = std::sqrt(var / static_cast<double>(sorted.size()));
-  s.p50 = Percentile(sorted, 0.5);
-  s.p75 = Percentile(sorted, 0.75);
-  s.p95 = Percentile(sorted, 0.95);
-  s.p99 = Percentile(sorted, 0.99);
-  s.p999 = Percentile(sorted, 0.999);
+  s.sample = Summarize(samples_);
   return s;
 }
 

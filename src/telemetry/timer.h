@@ -11,13 +11,13 @@
 #include <mutex>
 #include <vector>
 
+#include "common/sample_stats.h"
+
 namespace berth::telemetry {
 
 struct TimerSnapshot {
-  uint64_t count = 0;
-  int64_t min = 0, max = 0;  // nanoseconds (0 when empty)
-  double mean = 0, stddev = 0;
-  double p50 = 0, p75 = 0, p95 = 0, p99 = 0, p999 = 0;  // nanoseconds
+  uint64_t count = 0;   // every update since the timer was made
+  SampleStats sample;   // of the last kSampleSize durations, nanoseconds (zeroes when empty)
   double rate1 = 0, rate5 = 0, rate15 = 0, rate_mean = 0;  // per second
 };
 

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <thread>
@@ -214,6 +216,119 @@ TEST_F(BerthRunE2E, ForceRemoveKillsARunningTask) {
   EXPECT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_THAT(Berth({"tasks", "ls"}).out, Not(HasSubstr("f1")));
   daemon_->Ctr({"containers", "rm", "f1"});
+}
+
+// Rows of the table `berth bench` prints, by phase: the cells of each.
+std::map<std::string, std::vector<std::string>> BenchRows(const std::string& out) {
+  std::map<std::string, std::vector<std::string>> rows;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::vector<std::string> cells;
+    for (std::string w; words >> w;) cells.push_back(w);
+    if (!cells.empty()) rows[cells[0]] = cells;
+  }
+  return rows;
+}
+
+std::vector<long long> NumbersIn(const fs::path& file) {
+  std::ifstream in(file);
+  std::vector<long long> out;
+  for (long long v; in >> v;) out.push_back(v);
+  return out;
+}
+
+// `berth bench`: N starts P at a time, then the teardown, each timed per container: the table
+// has both phases with every container counted, the latency files one positive figure per
+// container, and nothing of the batch is left (tasks, containers, snapshots).
+TEST_F(BerthRunE2E, BenchStartsAndTearsDownEveryContainerAndPrintsBothPhases) {
+  const fs::path starts = dir_->path() / "bench-starts";
+  const fs::path teardowns = dir_->path() / "bench-teardowns";
+  auto r = Berth({"bench", "--count", "4", "--parallel", "2", "--prefix", "bt", "--latencies", starts.string(),
+                  "--teardown-latencies", teardowns.string(), image_},
+                 180s);
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  auto rows = BenchRows(r.out);
+  ASSERT_EQ(rows.count("PHASE"), 1u) << r.out;
+  EXPECT_EQ(rows["PHASE"].back(), "CONTAINERS/S");
+  ASSERT_EQ(rows.count("start"), 1u) << r.out;
+  ASSERT_EQ(rows.count("teardown"), 1u) << r.out;
+  EXPECT_EQ(rows["start"][1], "4") << r.out;
+  EXPECT_EQ(rows["start"][2], "0") << r.out;
+  EXPECT_EQ(rows["teardown"][1], "4") << r.out;
+  EXPECT_GT(std::stod(rows["start"].back()), 0) << r.out;
+  EXPECT_THAT(r.err, HasSubstr("summary: started=4 failed=0"));
+  EXPECT_THAT(r.err, HasSubstr("running=4"));
+  for (const auto& file : {starts, teardowns}) {
+    auto v = NumbersIn(file);
+    EXPECT_EQ(v.size(), 4u) << file;
+    for (long long ns : v) EXPECT_GT(ns, 0) << file;
+  }
+  EXPECT_THAT(daemon_->Ctr({"containers", "ls", "-q"}).out, Not(HasSubstr("bt-")));
+  EXPECT_THAT(daemon_->Ctr({"tasks", "ls", "-q"}).out, Not(HasSubstr("bt-")));
+  EXPECT_THAT(daemon_->Ctr({"snapshots", "ls"}).out, Not(HasSubstr("bt-")));
+  EXPECT_THAT(daemon_->Ctr({"leases", "ls"}).out, Not(HasSubstr("berth-bench-"))) << "the batch's lease stays";
+}
+
+// --keep leaves the batch running (no teardown row); --cleanup tears down what it left.
+TEST_F(BerthRunE2E, BenchKeepLeavesTheBatchRunningAndCleanupRemovesIt) {
+  auto r = Berth({"bench", "--count", "2", "--prefix", "bk", "--keep", "--runtime", "io.containerd.runc.v2", image_,
+                  "--", "sleep", "1000"},
+                 120s);
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  auto rows = BenchRows(r.out);
+  EXPECT_EQ(rows.count("teardown"), 0u) << r.out;
+  auto tasks = daemon_->Ctr({"tasks", "ls"});
+  int running = 0;
+  std::istringstream lines(tasks.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("bk-", 0) == 0 && line.find("RUNNING") != std::string::npos) ++running;
+  }
+  EXPECT_EQ(running, 2) << tasks.out;
+  auto cleanup = Berth({"bench", "--cleanup", "--prefix", "bk"}, 120s);
+  ASSERT_EQ(cleanup.exit_code, 0) << Describe(cleanup);
+  rows = BenchRows(cleanup.out);
+  ASSERT_EQ(rows.count("teardown"), 1u) << cleanup.out;
+  EXPECT_EQ(rows["teardown"][1], "2") << cleanup.out;
+  EXPECT_THAT(daemon_->Ctr({"containers", "ls", "-q"}).out, Not(HasSubstr("bk-")));
+  EXPECT_THAT(daemon_->Ctr({"snapshots", "ls"}).out, Not(HasSubstr("bk-")));
+}
+
+// --raw: the floor, the same containers by runc itself (the daemon only makes the image view):
+// both phases complete, and the view, the bundles and runc's state are gone after.
+TEST_F(BerthRunE2E, BenchRawStartsWithTheRuntimeDirectlyAndLeavesNothing) {
+  const fs::path raw_dir = dir_->path() / "bench-raw";
+  fs::create_directories(raw_dir);
+  auto r = Berth({"bench", "--raw", "--raw-dir", raw_dir.string(), "--count", "3", "--parallel", "2", "--prefix", "br",
+                  image_},
+                 180s);
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  auto rows = BenchRows(r.out);
+  ASSERT_EQ(rows.count("start"), 1u) << r.out;
+  ASSERT_EQ(rows.count("teardown"), 1u) << r.out;
+  EXPECT_EQ(rows["start"][1], "3") << r.out;
+  EXPECT_EQ(rows["teardown"][1], "3") << r.out;
+  EXPECT_THAT(r.err, HasSubstr("running=3"));
+  EXPECT_THAT(daemon_->Ctr({"snapshots", "ls"}).out, Not(HasSubstr("br-"))) << "the view stays";
+  EXPECT_THAT(daemon_->Ctr({"containers", "ls", "-q"}).out, Not(HasSubstr("br-"))) << "raw made a container";
+  std::vector<std::string> left;
+  for (const auto& e : fs::recursive_directory_iterator(raw_dir)) left.push_back(e.path().string());
+  EXPECT_THAT(left, Not(::testing::Contains(HasSubstr("br-")))) << "bundles or runtime state left";
+  EXPECT_THAT(MountsUnder(raw_dir), ::testing::IsEmpty());
+}
+
+TEST_F(BerthRunE2E, BenchOfAnImageNotThereOrBadFlagsIsAClearError) {
+  auto r = Berth({"bench", "--count", "2", "127.0.0.1:1/not/there:1"});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("not found"));
+  EXPECT_TRUE(r.out.empty()) << "no table when nothing ran: " << r.out;
+  r = Berth({"bench"});
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("image"));
+  r = Berth({"bench", "--cleanup", image_});
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
+  r = Berth({"bench", "--count", "0", image_});
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
 }
 
 TEST_F(BerthRunE2E, MissingImageIsAClearError) {

@@ -224,6 +224,21 @@ class IdleConnections {
   std::vector<int> fds_;
 };
 
+// Lowers berthd's soft RLIMIT_NOFILE to `limit` (the hard one unchanged); returns the new
+// limit (0 after a failure) and the old one in `old`.
+rlimit LowerFdLimit(pid_t pid, size_t limit, rlimit* old) {
+  if (::prlimit(pid, RLIMIT_NOFILE, nullptr, old) != 0) {
+    ADD_FAILURE() << "prlimit: " << std::strerror(errno);
+    return {};
+  }
+  const rlimit low{static_cast<rlim_t>(limit), old->rlim_max};
+  if (::prlimit(pid, RLIMIT_NOFILE, &low, nullptr) != 0) {
+    ADD_FAILURE() << "prlimit: " << std::strerror(errno);
+    return {};
+  }
+  return low;
+}
+
 class ResourceLimitsTest : public ::testing::Test {
  protected:
   static void TearDownTestSuite() { SuiteImage::Reset(); }
@@ -280,6 +295,27 @@ class ResourceLimitsTest : public ::testing::Test {
   // Starts this test's berthd (dirs under the temp dir); `extra_env` goes to berthd only.
   void StartDaemon(std::vector<std::string> extra_env = {}) {
     daemon_ = std::make_unique<Berthd>(dir_->path(), std::vector<std::string>{}, std::move(extra_env));
+  }
+
+  // Where a test that runs berthd out of descriptors starts: berthd started for it, the suite
+  // image pulled, and berthd's soft RLIMIT_NOFILE lowered to what it has open plus 24.
+  struct LowFdLimit {
+    std::string image;
+    pid_t pid = -1;
+    size_t open_before = 0;  // fds berthd had open before the limit was lowered
+    rlimit low{};            // the limit set
+    rlimit old{};            // the limit before
+  };
+  // Fatal failures inside: check HasFatalFailure() after.
+  void StartWithLowFdLimit(LowFdLimit* out) {
+    StartDaemon();
+    ASSERT_TRUE(daemon_->running());
+    out->image = PullSuiteImage();
+    ASSERT_FALSE(out->image.empty());
+    out->pid = daemon_->pid();
+    out->open_before = OpenFds(out->pid);
+    out->low = LowerFdLimit(out->pid, out->open_before + 24, &out->old);
+    ASSERT_NE(out->low.rlim_cur, 0u);
   }
 
   // The suite's busybox image, pulled into this test's daemon; "" after a failure.
@@ -396,21 +432,6 @@ TEST_F(ResourceLimitsTest, DiskFullPullFailsCleanlyAndSucceedsOnceThereIsRoom) {
 
 // ---- 2. Out of file descriptors ----
 
-// Lowers berthd's soft RLIMIT_NOFILE to `limit` (the hard one unchanged); returns the new
-// limit (0 after a failure) and the old one in `old`.
-rlimit LowerFdLimit(pid_t pid, size_t limit, rlimit* old) {
-  if (::prlimit(pid, RLIMIT_NOFILE, nullptr, old) != 0) {
-    ADD_FAILURE() << "prlimit: " << std::strerror(errno);
-    return {};
-  }
-  const rlimit low{static_cast<rlim_t>(limit), old->rlim_max};
-  if (::prlimit(pid, RLIMIT_NOFILE, &low, nullptr) != 0) {
-    ADD_FAILURE() << "prlimit: " << std::strerror(errno);
-    return {};
-  }
-  return low;
-}
-
 // Idle connections take what is left of berthd's descriptors, so its accept fails (EMFILE)
 // while they stay: a call meanwhile must end, not hang, and berthd must live. Once they are
 // gone it serves again within 5 s (gRPC 1.51's own listener gave up for good after an EMFILE).
@@ -438,44 +459,31 @@ void RunOutOfFdsThenServeAgain(Berthd& d, const rlimit& low, int connections) {
 // server/grpc_acceptor), has its descriptors back and starts a container.
 TEST_F(ResourceLimitsTest, FdExhaustionAtAcceptGivesErrorsNotHangsAndBerthdRecovers) {
   constexpr int kIdleConnections = 64;
-  StartDaemon();
-  ASSERT_TRUE(daemon_->running());
-  const std::string image = PullSuiteImage();
-  ASSERT_FALSE(image.empty());
-  const pid_t pid = daemon_->pid();
-  const size_t open_before = OpenFds(pid);
-  rlimit old_limit{};
-  const rlimit low = LowerFdLimit(pid, open_before + 24, &old_limit);
-  ASSERT_NE(low.rlim_cur, 0u);
-  RunOutOfFdsThenServeAgain(*daemon_, low, kIdleConnections);
+  LowFdLimit fds;
+  StartWithLowFdLimit(&fds);
+  if (HasFatalFailure()) return;
+  RunOutOfFdsThenServeAgain(*daemon_, fds.low, kIdleConnections);
   if (HasFatalFailure()) return;
   EXPECT_NE(daemon_->Log().find("out of file descriptors, retrying"), std::string::npos)
       << "the accept never ran out of descriptors: the test did not test it";
-  EXPECT_TRUE(WaitUntil([&] { return OpenFds(pid) <= open_before + 8; }, 15s))
-      << "berthd holds " << OpenFds(pid) << " fds, " << open_before << " before the load: a leak";
-  ASSERT_EQ(::prlimit(pid, RLIMIT_NOFILE, &old_limit, nullptr), 0) << std::strerror(errno);
-  RunsAContainerAndIsClean(image);
+  EXPECT_TRUE(WaitUntil([&] { return OpenFds(fds.pid) <= fds.open_before + 8; }, 15s))
+      << "berthd holds " << OpenFds(fds.pid) << " fds, " << fds.open_before << " before the load: a leak";
+  ASSERT_EQ(::prlimit(fds.pid, RLIMIT_NOFILE, &fds.old, nullptr), 0) << std::strerror(errno);
+  RunsAContainerAndIsClean(fds.image);
 }
 
 // The same with 16 concurrent `ctr run -d` while the descriptors run out: every call must end
-// (success or an error), nothing may be left. DISABLED: about one run in seven, UBSan reports a
-// use of freed memory inside gRPC 1.51's sync call handling (the request message's destructor
-// after Tasks.Create failed with "pipe: Too many open files"; once a shared_ptr control block),
-// which looks like gRPC's own out-of-descriptors handling: issue 18's note carries it.
-// Run it with --gtest_also_run_disabled_tests.
-TEST_F(ResourceLimitsTest, DISABLED_ConcurrentCreatesUnderFdExhaustionLeaveNothingBehind) {
+// (success or an error), berthd lives, and nothing is left (bundles, fds, tasks).
+TEST_F(ResourceLimitsTest, ConcurrentCreatesUnderFdExhaustionLeaveNothingBehind) {
   constexpr int kRuns = 16;
   constexpr int kIdleConnections = 64;
-  StartDaemon();
-  ASSERT_TRUE(daemon_->running());
-  const std::string image = PullSuiteImage();
-  ASSERT_FALSE(image.empty());
-  const pid_t pid = daemon_->pid();
-
-  const size_t open_before = OpenFds(pid);
-  rlimit old_limit{};
-  const rlimit low = LowerFdLimit(pid, open_before + 24, &old_limit);
-  ASSERT_NE(low.rlim_cur, 0u);
+  LowFdLimit fds;
+  StartWithLowFdLimit(&fds);
+  if (HasFatalFailure()) return;
+  const std::string& image = fds.image;
+  const pid_t pid = fds.pid;
+  const size_t open_before = fds.open_before;
+  const rlimit low = fds.low;
 
   // Concurrent runs: some succeed, the rest must fail with an error.
   std::vector<std::string> ids;
@@ -516,10 +524,12 @@ TEST_F(ResourceLimitsTest, DISABLED_ConcurrentCreatesUnderFdExhaustionLeaveNothi
   }
   EXPECT_TRUE(WaitUntil([&] { return OpenFds(pid) <= open_before + 8; }, 15s))
       << "berthd holds " << OpenFds(pid) << " fds, " << open_before << " before the load: a leak";
-  std::error_code ec;
-  EXPECT_TRUE(!fs::exists(daemon_->state() / "io.containerd.runtime.v2.task" / "default", ec) ||
-              fs::is_empty(daemon_->state() / "io.containerd.runtime.v2.task" / "default", ec))
-      << "task bundles left behind by failed creates:\n" << Describe(e2e::Run({"ls", "-laR", (daemon_->state() / "io.containerd.runtime.v2.task").string()}))
+  // A bundle whose removal failed for want of fds is removed again on a timer (1 s at first).
+  const fs::path bundles = daemon_->state() / "io.containerd.runtime.v2.task" / "default";
+  EXPECT_TRUE(WaitUntil([&] {
+    std::error_code ec;
+    return !fs::exists(bundles, ec) || fs::is_empty(bundles, ec);
+  }, 10s)) << "task bundles left behind by failed creates:\n" << Describe(e2e::Run({"ls", "-laR", (daemon_->state() / "io.containerd.runtime.v2.task").string()}))
       << Tail(daemon_->Log());
   RunsAContainerAndIsClean(image);
 }
@@ -610,8 +620,8 @@ TEST_F(ResourceLimitsTest, PidsLimitFailsForksInsideAndTheTaskStaysKillable) {
 
 // ---- 4. A shim that hangs ----
 
-// The shim of one task is stopped (SIGSTOP). ctr's calls about that task (task ls, ps, kill)
-// end within 15 s each (berth bounds the shim's State at 5 s); meanwhile, and at the same
+// The shim of one task is stopped (SIGSTOP). ctr's calls about that task (task ls, ps, kill,
+// metrics) end within 15 s each (berth bounds the shim's State and Stats at 5 s); meanwhile, and at the same
 // time, calls that do not need that shim stay fast: version, images ls, starting and removing
 // another container. After SIGCONT the task is managed and removed as usual.
 TEST_F(ResourceLimitsTest, StoppedShimCostsBoundedTimeAndOtherCallsStayFast) {
@@ -649,11 +659,12 @@ TEST_F(ResourceLimitsTest, StoppedShimCostsBoundedTimeAndOtherCallsStayFast) {
   ASSERT_TRUE(WaitUntil([&] { return ProcState(shim) == 'T'; }, 5s)) << ProcState(shim);
 
   // The hung task's calls, one after another on their own thread...
-  Timed ls_call, ps_call, kill_call;
+  Timed ls_call, ps_call, kill_call, metrics_call;
   std::thread about_hung([&] {
     ls_call = TimedCtr(*daemon_, {"task", "ls"}, 60s);
     ps_call = TimedCtr(*daemon_, {"task", "ps", hung}, 60s);
     kill_call = TimedCtr(*daemon_, {"task", "kill", hung}, 60s);
+    metrics_call = TimedCtr(*daemon_, {"task", "metrics", hung}, 60s);
   });
   // ...while everything else goes on.
   Timed version = TimedCtr(*daemon_, {"version"}, 60s);
@@ -663,7 +674,7 @@ TEST_F(ResourceLimitsTest, StoppedShimCostsBoundedTimeAndOtherCallsStayFast) {
   Timed other_crm = TimedCtr(*daemon_, {"container", "rm", other}, 60s);
   about_hung.join();
 
-  for (const Timed* t : {&ls_call, &ps_call, &kill_call}) {
+  for (const Timed* t : {&ls_call, &ps_call, &kill_call, &metrics_call}) {
     EXPECT_FALSE(TimedOut(t->r)) << Describe(t->r);
     EXPECT_LT(t->took, 15s) << "a call about the hung task took " << t->took.count() << " ms:\n" << Describe(t->r);
   }

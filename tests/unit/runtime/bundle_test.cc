@@ -1,6 +1,9 @@
 #include "runtime/bundle.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -63,6 +66,27 @@ TEST_F(BundleTest, SecondCreateOfTheSameIdIsAlreadyExists) {
   auto again = Bundle::Create(root_, "ns1", "task1", "{}");
   ASSERT_FALSE(again.ok());
   EXPECT_TRUE(again.status().Is(Errc::kAlreadyExists)) << again.status().ToString();
+}
+
+// Out of file descriptors, the create fails (its first file cannot be opened) and leaves no
+// empty bundle directory behind: the undo must not need a descriptor itself (found by
+// tests/e2e ResourceLimitsTest: remove_all could not open the directory it was removing).
+TEST_F(BundleTest, CreateOutOfFileDescriptorsFailsAndLeavesNothing) {
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // In a child, so that this process keeps its descriptors: none may be opened from here on.
+    const rlimit none{0, 0};
+    if (::setrlimit(RLIMIT_NOFILE, &none) != 0) ::_exit(2);
+    auto b = Bundle::Create(root_, "ns1", "nofds", "{}");
+    if (b.ok()) ::_exit(3);
+    struct stat st {};
+    ::_exit(::stat((root_ / "ns1" / "nofds").c_str(), &st) == 0 ? 4 : 0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "2: setrlimit failed, 3: the create succeeded, 4: the bundle dir was left";
 }
 
 TEST_F(BundleTest, InvalidIdIsRejectedAndNothingCreated) {

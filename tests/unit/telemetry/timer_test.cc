@@ -15,13 +15,13 @@ TEST(TimerTest, StatisticsOfTheSample) {
   for (int i = 1; i <= 100; ++i) t.Update(std::chrono::milliseconds(i), t0);
   TimerSnapshot s = t.Snapshot(t0 + 5s);
   EXPECT_EQ(s.count, 100u);
-  EXPECT_EQ(s.min, 1'000'000);
-  EXPECT_EQ(s.max, 100'000'000);
-  EXPECT_DOUBLE_EQ(s.mean, 50.5e6);
-  EXPECT_NEAR(s.stddev, 28.866e6, 0.01e6);
-  EXPECT_NEAR(s.p50, 50.5e6, 1);
-  EXPECT_NEAR(s.p95, 95.95e6, 1);
-  EXPECT_DOUBLE_EQ(s.p999, 100e6);
+  EXPECT_EQ(s.sample.min, 1'000'000);
+  EXPECT_EQ(s.sample.max, 100'000'000);
+  EXPECT_DOUBLE_EQ(s.sample.mean, 50.5e6);
+  EXPECT_NEAR(s.sample.stddev, 28.866e6, 0.01e6);
+  EXPECT_NEAR(s.sample.p50, 50.5e6, 1);
+  EXPECT_NEAR(s.sample.p95, 95.95e6, 1);
+  EXPECT_DOUBLE_EQ(s.sample.p999, 100e6);
   EXPECT_NEAR(s.rate_mean, 20.0, 1e-9);  // 100 in 5 s
   // 100 events in the first 5 s tick: 20/s instant, the first tick sets every average to it.
   EXPECT_NEAR(s.rate1, 20.0, 1e-9);
@@ -34,7 +34,7 @@ TEST(TimerTest, RatesDecayWhileIdleAndTheSampleKeepsTheLatest) {
   for (int i = 0; i < 2000; ++i) t.Update(std::chrono::nanoseconds(i), t0);
   TimerSnapshot s = t.Snapshot(t0 + 5s);
   EXPECT_EQ(s.count, 2000u);
-  EXPECT_EQ(s.min, 2000 - static_cast<int64_t>(Timer::kSampleSize));  // only the last 1028 kept
+  EXPECT_EQ(s.sample.min, 2000 - static_cast<int64_t>(Timer::kSampleSize));  // only the last 1028 kept
   double first = s.rate1;
   TimerSnapshot later = t.Snapshot(t0 + 65s);
   EXPECT_LT(later.rate1, first * 0.5);   // a minute of silence: the 1-min rate fell by ~1/e
@@ -46,8 +46,8 @@ TEST(TimerTest, AnEmptyTimerIsAllZero) {
   Timer t;
   TimerSnapshot s = t.Snapshot();
   EXPECT_EQ(s.count, 0u);
-  EXPECT_EQ(s.min, 0);
-  EXPECT_EQ(s.p99, 0);
+  EXPECT_EQ(s.sample.min, 0);
+  EXPECT_EQ(s.sample.p99, 0);
 }
 
 TEST(TimerDumpTest, TheSeedsLayout) {
