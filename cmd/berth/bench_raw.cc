@@ -127,11 +127,15 @@ Status RawBench::Start(const std::string& id) const {
 }
 
 Status RawBench::Teardown(const std::string& id) const {
+  // Every step is tried even after one failed (a start that failed half-way left a mount but
+  // no container): the first failure is the answer, and the rootfs is never left mounted.
   const fs::path dir = work_ / id;
-  BERTH_RETURN_IF_ERROR(RunRuntime({"delete", "-f", id}));
-  BERTH_RETURN_IF_ERROR(mount::UnmountAll(dir / "rootfs"));
+  Status deleted = RunRuntime({"delete", "-f", id});
+  Status unmounted = mount::UnmountAll(dir / "rootfs");
+  if (!unmounted.ok()) return deleted.ok() ? unmounted : deleted;
   std::error_code ec;
   fs::remove_all(dir, ec);
+  if (!deleted.ok()) return deleted;
   if (ec) return Unknown("remove {}: {}", dir.string(), ec.message());
   return Status::Ok();
 }
